@@ -1,0 +1,46 @@
+# Two commands do everything on a fresh machine:
+#   make run    create .venv, install the pinned dependencies, run every notebook (profile: cpu)
+#   make test   unit tests, then every notebook under nbval (profile: smoke)
+
+PYTHON ?= python3.11
+VENV ?= .venv
+PROFILE ?= cpu
+PY := $(VENV)/bin/python
+# The stamp is keyed on the requirements and on this checkout's path (the editable install points here),
+# so editing a pin or moving the clone reinstalls, and a second `make` reuses the venv.
+STAMP := $(VENV)/.installed-$(shell cat requirements.txt pyproject.toml | sha256sum | cut -c1-12)-$(shell pwd | sha256sum | cut -c1-8)
+PYTEST_NB := --nbval-lax --nbval-current-env --nbval-cell-timeout=900 -p no:cacheprovider
+
+.PHONY: venv run test unit notebooks lab lint clean-venv
+
+venv: $(STAMP)
+
+$(STAMP): requirements.txt pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@$(PY) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required (set PYTHON=...)"'
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
+	$(PY) -m ipykernel install --sys-prefix --name edge-vision --display-name "Edge Vision (.venv)" >/dev/null
+	@rm -f $(VENV)/.installed-*
+	@touch $@
+
+run: venv
+	$(PY) -m lib.run --profile $(PROFILE)
+
+test: unit notebooks
+
+unit: venv
+	$(PY) -m pytest tests -p no:cacheprovider
+
+notebooks: venv
+	$(PY) -m pytest $(PYTEST_NB) notebooks/
+
+lab: venv
+	$(VENV)/bin/jupyter lab --notebook-dir=notebooks
+
+lint: venv
+	$(VENV)/bin/ruff check lib tests
+
+clean-venv:
+	rm -rf $(VENV)

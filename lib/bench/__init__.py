@@ -1,0 +1,1 @@
+"""Benchmarks: latency statistics, peak GEMM rates. Measurements, never tests."""

@@ -1,0 +1,72 @@
+"""Wall-clock timing with warm-up and robust statistics (median, p90, spread)."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+
+import torch
+
+
+@dataclass(frozen=True)
+class Timing:
+    """Statistics of repeated runs, in milliseconds."""
+
+    median_ms: float
+    p90_ms: float
+    min_ms: float
+    max_ms: float
+    stdev_ms: float
+    repeats: int
+    warmup: int
+    threads: int
+
+    def as_dict(self) -> dict[str, float | int]:
+        return asdict(self)
+
+
+def _synchronize(device: torch.device | None) -> None:
+    if device is not None and device.type == "cuda":
+        torch.cuda.synchronize(device)
+    elif device is not None and device.type == "xpu":
+        torch.xpu.synchronize(device)
+
+
+def measure(
+    fn: Callable[[], object],
+    repeats: int = 10,
+    warmup: int = 3,
+    device: torch.device | None = None,
+    min_seconds: float = 0.0,
+) -> Timing:
+    """Time ``fn()`` after ``warmup`` untimed calls; at least ``repeats`` runs and ``min_seconds`` total.
+
+    Device work is synchronised around each run so asynchronous CUDA/XPU launches are not
+    mistaken for fast kernels.
+    """
+    if repeats < 1:
+        raise ValueError(f"repeats must be >= 1, got {repeats}")
+    for _ in range(warmup):
+        fn()
+    _synchronize(device)
+    samples: list[float] = []
+    start_all = time.perf_counter()
+    while len(samples) < repeats or time.perf_counter() - start_all < min_seconds:
+        start = time.perf_counter()
+        fn()
+        _synchronize(device)
+        samples.append((time.perf_counter() - start) * 1e3)
+    ordered = sorted(samples)
+    p90_index = min(len(ordered) - 1, round(0.9 * (len(ordered) - 1)))
+    return Timing(
+        median_ms=statistics.median(ordered),
+        p90_ms=ordered[p90_index],
+        min_ms=ordered[0],
+        max_ms=ordered[-1],
+        stdev_ms=statistics.stdev(ordered) if len(ordered) > 1 else 0.0,
+        repeats=len(ordered),
+        warmup=warmup,
+        threads=torch.get_num_threads(),
+    )

@@ -1,0 +1,139 @@
+"""Hardware/run profiles: YAML files in ``notebooks/profiles`` loaded into typed dataclasses.
+
+A profile says how big a run is and where it runs. ``smoke`` is tiny (seconds per notebook,
+every code path still runs); ``cpu`` is the real default run on an ordinary CPU. Unknown
+profiles and unknown keys are errors that list the valid choices, so a typo never silently
+falls back to a default.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from lib import paths
+
+
+@dataclass(frozen=True)
+class EnvConfig:
+    """Notebook 00: sizes of the peak-GEMM measurement."""
+
+    gemm_size: int = 2048
+    gemm_repeats: int = 10
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    """Notebook 01: which data to use and, for the embedded dataset, how much to generate."""
+
+    source: str = "auto"
+    """``auto`` (real Cityscapes when present, else synthetic), ``cityscapes`` or ``synthetic``."""
+    class_set: str = "cityscapes19"
+    synthetic_train: int = 200
+    synthetic_val: int = 40
+    synthetic_height: int = 512
+    synthetic_width: int = 1024
+    synthetic_seed: int = 0
+    preview_images: int = 4
+
+
+@dataclass(frozen=True)
+class Profile:
+    """Everything a notebook needs to know about the run it is part of."""
+
+    name: str
+    description: str = ""
+    device: str = "cpu"
+    threads: int = 0
+    """Intra-op threads for torch; 0 = all cores of this machine."""
+    seed: int = 0
+    env: EnvConfig = field(default_factory=EnvConfig)
+    data: DataConfig = field(default_factory=DataConfig)
+
+
+def available_profiles() -> list[str]:
+    """Names of the profiles shipped in ``notebooks/profiles``."""
+    return sorted(p.stem for p in paths.PROFILES.glob("*.yaml"))
+
+
+def load_profile(name: str, overrides: dict[str, Any] | None = None) -> Profile:
+    """Load profile ``name`` (a shipped name or a path to a YAML file), with optional overrides.
+
+    ``overrides`` uses the YAML's nested shape, e.g. ``{"data": {"synthetic_train": 8}}``.
+    """
+    path = Path(name) if name.endswith((".yaml", ".yml")) else paths.PROFILES / f"{name}.yaml"
+    if not path.is_file():
+        raise ValueError(f"unknown profile {name!r}; choose one of {available_profiles()} (files in {paths.PROFILES})")
+    raw = yaml.safe_load(path.read_text()) or {}
+    if not isinstance(raw, dict):
+        raise ValueError(f"{path}: a profile must be a mapping of keys to values")
+    raw = _merge(raw, overrides or {})
+    raw.setdefault("name", path.stem)
+    return _build(Profile, raw, where=str(path))
+
+
+def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _build(cls: type, raw: dict[str, Any], where: str) -> Any:
+    """Instantiate dataclass ``cls`` from ``raw``, recursing into nested dataclasses."""
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    hints = typing.get_type_hints(cls)
+    unknown = sorted(set(raw) - set(fields))
+    if unknown:
+        raise ValueError(f"{where}: unknown key(s) {unknown} in {cls.__name__}; valid keys are {sorted(fields)}")
+    kwargs = {}
+    for key, value in raw.items():
+        hint = hints[key]
+        if dataclasses.is_dataclass(hint):
+            if not isinstance(value, dict):
+                raise ValueError(f"{where}: {key!r} must be a mapping with keys {[f.name for f in dataclasses.fields(hint)]}")
+            kwargs[key] = _build(hint, value, f"{where}:{key}")
+        else:
+            kwargs[key] = _coerce(value, hint, f"{where}:{key}")
+    return cls(**kwargs)
+
+
+def _coerce(value: Any, hint: Any, where: str) -> Any:
+    """Check ``value`` against a simple type hint; tuples are accepted from YAML lists."""
+    origin = typing.get_origin(hint)
+    if origin in (types.UnionType, typing.Union):
+        for option in typing.get_args(hint):
+            try:
+                return _coerce(value, option, where)
+            except ValueError:
+                continue
+        raise ValueError(f"{where}: {value!r} is not a {hint}")
+    if hint is type(None):
+        if value is None:
+            return None
+        raise ValueError(f"{where}: expected null, got {value!r}")
+    if origin in (tuple, list):
+        if not isinstance(value, (list, tuple)):
+            raise ValueError(f"{where}: expected a list, got {value!r}")
+        args = typing.get_args(hint)
+        item = args[0] if args else Any
+        items = [_coerce(v, item, where) for v in value]
+        return tuple(items) if origin is tuple else items
+    if hint is Any:
+        return value
+    if hint is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if hint in (int, float) and isinstance(value, bool):
+        raise ValueError(f"{where}: expected {hint.__name__}, got {value!r}")
+    if isinstance(hint, type) and not isinstance(value, hint):
+        raise ValueError(f"{where}: expected {hint.__name__}, got {value!r}")
+    return value

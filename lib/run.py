@@ -1,0 +1,122 @@
+"""Run the numbered notebooks in order with papermill, parameterised by a profile.
+
+    python -m lib.run --profile cpu            # every notebook
+    python -m lib.run --profile smoke --only 00 01
+
+Executed copies go to ``saved/runs/<profile>/<timestamp>/`` with a summary table. The run
+stops at the first failing notebook and names it and the failing cell.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+import time
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from lib import paths
+from lib.io import atomic_write_json
+from lib.profiles import available_profiles, load_profile
+
+NOTEBOOK_PATTERN = re.compile(r"^(\d\d)_[a-z0-9_]+\.ipynb$")
+
+
+@dataclass
+class NotebookResult:
+    notebook: str
+    status: str
+    seconds: float
+    output: str
+    error: str = ""
+
+
+def discover_notebooks(only: list[str] | None = None) -> list[Path]:
+    """Numbered notebooks in ``notebooks/``, in order; ``only`` keeps those whose number or name matches."""
+    notebooks = sorted(p for p in paths.NOTEBOOKS.glob("*.ipynb") if NOTEBOOK_PATTERN.match(p.name))
+    if only:
+        wanted = set(only)
+        chosen = [p for p in notebooks if p.name[:2] in wanted or p.stem in wanted or p.name in wanted]
+        missing = wanted - {p.name[:2] for p in chosen} - {p.stem for p in chosen} - {p.name for p in chosen}
+        if missing:
+            raise SystemExit(f"no notebook matches {sorted(missing)}; available: {[p.name for p in notebooks]}")
+        return chosen
+    return notebooks
+
+
+def run_notebook(notebook: Path, output: Path, profile: str, kernel_name: str | None = None) -> None:
+    """Execute one notebook with papermill from the notebooks folder (cwd fixed, paths absolute)."""
+    import papermill
+
+    papermill.execute_notebook(
+        str(notebook),
+        str(output),
+        parameters={"PROFILE": profile},
+        cwd=str(paths.NOTEBOOKS),
+        kernel_name=kernel_name,
+        progress_bar=False,
+        log_output=False,
+        request_save_on_cell_execute=True,
+    )
+
+
+def describe_failure(err: BaseException) -> str:
+    """One line naming the failing cell, for papermill errors; the exception text otherwise."""
+    cell = getattr(err, "exec_count", None) or getattr(err, "cell_index", None)
+    ename, evalue = getattr(err, "ename", type(err).__name__), getattr(err, "evalue", str(err))
+    where = f"cell {cell}: " if cell is not None else ""
+    return f"{where}{ename}: {evalue}"
+
+
+def run_all(profile: str, only: list[str] | None = None, kernel_name: str | None = None) -> list[NotebookResult]:
+    """Run the selected notebooks on ``profile``; stop at the first failure."""
+    load_profile(profile)  # fail before starting a kernel when the profile is wrong
+    notebooks = discover_notebooks(only)
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    out_dir = paths.RUNS / profile / stamp
+    out_dir.mkdir(parents=True, exist_ok=True)
+    results: list[NotebookResult] = []
+    for notebook in notebooks:
+        output = out_dir / notebook.name
+        print(f"[{profile}] {notebook.name} ...", flush=True)
+        start = time.perf_counter()
+        try:
+            run_notebook(notebook, output, profile, kernel_name)
+            results.append(NotebookResult(notebook.name, "ok", time.perf_counter() - start, str(output)))
+        except Exception as err:  # noqa: BLE001 - report and stop at any failure
+            message = describe_failure(err)
+            results.append(NotebookResult(notebook.name, "failed", time.perf_counter() - start, str(output), message))
+            print(f"FAILED {notebook.name} ({message}); executed copy: {output}", file=sys.stderr, flush=True)
+            break
+        print(f"[{profile}] {notebook.name} ok in {results[-1].seconds:.1f} s", flush=True)
+    write_summary(out_dir, profile, results)
+    return results
+
+
+def write_summary(out_dir: Path, profile: str, results: list[NotebookResult]) -> None:
+    """Write ``summary.json`` and ``summary.md`` beside the executed notebooks and print the table."""
+    atomic_write_json(out_dir / "summary.json", {"profile": profile, "notebooks": [asdict(r) for r in results]})
+    lines = ["| notebook | status | seconds |", "|---|---|---:|"]
+    lines += [f"| {r.notebook} | {r.status} | {r.seconds:.1f} |" for r in results]
+    table = "\n".join(lines)
+    (out_dir / "summary.md").write_text(table + "\n")
+    print(f"\n{table}\n\nexecuted notebooks: {out_dir}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--profile", default="cpu", help=f"one of {available_profiles()} (default: cpu)")
+    parser.add_argument("--only", nargs="+", metavar="NN", help="run only these notebooks (numbers or names)")
+    parser.add_argument("--kernel", default=None, help="Jupyter kernel name (default: the notebook's own)")
+    args = parser.parse_args(argv)
+    try:
+        results = run_all(args.profile, args.only, args.kernel)
+    except ValueError as err:
+        parser.error(str(err))
+    return 0 if results and all(r.status == "ok" for r in results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

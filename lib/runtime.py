@@ -1,0 +1,44 @@
+"""Per-run setup shared by every notebook: threads, seeds and the torch device."""
+
+from __future__ import annotations
+
+import os
+import random
+
+import numpy as np
+import torch
+
+from lib.profiles import Profile, load_profile
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python, NumPy and torch (all devices) so a rerun gives the same numbers."""
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def set_threads(threads: int) -> int:
+    """Fix torch's intra-op threads (0 = one per available core) and return the number used."""
+    if threads <= 0:
+        threads = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    torch.set_num_threads(threads)
+    return threads
+
+
+def resolve_device(name: str) -> torch.device:
+    """Turn a profile's device string into a ``torch.device``, failing clearly when it is absent."""
+    device = torch.device(name)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise RuntimeError("profile asks for CUDA but torch.cuda.is_available() is False; use the 'cpu' profile")
+    if device.type == "xpu" and not (hasattr(torch, "xpu") and torch.xpu.is_available()):
+        raise RuntimeError("profile asks for an Intel XPU but torch.xpu.is_available() is False; use the 'cpu' profile")
+    return device
+
+
+def setup(profile_name: str) -> tuple[Profile, torch.device]:
+    """Load the profile, fix threads, seed everything; the first line of every notebook's setup cell."""
+    profile = load_profile(profile_name)
+    set_threads(profile.threads)
+    seed_everything(profile.seed)
+    return profile, resolve_device(profile.device)
