@@ -1,0 +1,53 @@
+"""Profiles load into typed dataclasses; unknown names, keys and wrong types are clear errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from lib.profiles import Profile, available_profiles, load_profile
+
+
+@pytest.mark.parametrize("name", available_profiles())
+def test_every_shipped_profile_loads(name: str) -> None:
+    profile = load_profile(name)
+    assert isinstance(profile, Profile) and profile.name == name
+
+
+def test_smoke_and_cpu_exist_and_smoke_is_small() -> None:
+    assert {"smoke", "cpu"} <= set(available_profiles())
+    smoke, cpu = load_profile("smoke"), load_profile("cpu")
+    assert smoke.data.synthetic_train * smoke.data.synthetic_height < cpu.data.synthetic_train * cpu.data.synthetic_height
+
+
+def test_unknown_profile_lists_valid_ones() -> None:
+    with pytest.raises(ValueError, match=r"unknown profile 'gpu-farm'; choose one of \[.*'cpu'.*'smoke'.*\]"):
+        load_profile("gpu-farm")
+
+
+def test_unknown_key_lists_valid_keys() -> None:
+    with pytest.raises(ValueError, match=r"unknown key\(s\) \['synthetic_trian'\] in DataConfig; valid keys are"):
+        load_profile("smoke", {"data": {"synthetic_trian": 3}})
+    with pytest.raises(ValueError, match=r"unknown key\(s\) \['gpus'\] in Profile"):
+        load_profile("smoke", {"gpus": 2})
+
+
+def test_wrong_type_is_an_error() -> None:
+    with pytest.raises(ValueError, match=r"threads: expected int, got 'many'"):
+        load_profile("smoke", {"threads": "many"})
+    with pytest.raises(ValueError, match=r"data.*must be a mapping"):
+        load_profile("smoke", {"data": 3})
+
+
+def test_overrides_merge_deeply() -> None:
+    profile = load_profile("smoke", {"data": {"synthetic_train": 3}})
+    assert profile.data.synthetic_train == 3
+    assert profile.data.synthetic_val == load_profile("smoke").data.synthetic_val
+
+
+def test_profile_from_a_file(tmp_path: Path) -> None:
+    path = tmp_path / "mine.yaml"
+    path.write_text("description: mine\nthreads: 1\n")
+    profile = load_profile(str(path))
+    assert profile.name == "mine" and profile.threads == 1
