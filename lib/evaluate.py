@@ -1,0 +1,92 @@
+"""Inference and evaluation of a segmentation model over a dataset (single- and multi-scale, flip).
+
+Predictions are always compared with the ground truth at the ground truth's own resolution:
+the model sees a resized image, its logits are resized back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.utils.data import DataLoader, Dataset, Subset
+from tqdm.auto import tqdm
+
+from lib.data.labels import IGNORE_INDEX
+from lib.metrics import ConfusionMatrix
+
+STRIDE = 32
+"""Both model families need input sides divisible by 32."""
+
+Predictor = Callable[[torch.Tensor], torch.Tensor]
+"""Anything that maps a normalised N×3×H×W batch to N×C×H×W logits (a model, a compiled or quantized one)."""
+
+
+def snap_to_stride(size: int, stride: int = STRIDE) -> int:
+    """Nearest multiple of ``stride`` (at least one stride)."""
+    return max(stride, int(round(size / stride)) * stride)
+
+
+def scaled_size(height: int, width: int, scale: float) -> tuple[int, int]:
+    """``scale`` × (height, width), each side snapped to a multiple of 32."""
+    return snap_to_stride(height * scale), snap_to_stride(width * scale)
+
+
+@torch.inference_mode()
+def predict_logits(
+    predictor: Predictor,
+    images: torch.Tensor,
+    scales: Sequence[float] = (1.0,),
+    flip: bool = False,
+    base_size: tuple[int, int] | None = None,
+) -> torch.Tensor:
+    """Class probabilities averaged over ``scales`` (× horizontal flip), at the input's resolution.
+
+    ``base_size`` is the (height, width) that scale 1.0 means; by default the input's own size.
+    Averaging softmax probabilities (not logits) is the usual multi-scale test recipe.
+    """
+    height, width = images.shape[-2:]
+    base_h, base_w = base_size or (height, width)
+    total: torch.Tensor | None = None
+    for scale in scales:
+        size = scaled_size(base_h, base_w, scale)
+        resized = images if size == (height, width) else F.interpolate(images, size, mode="bilinear", align_corners=False)
+        batches = [resized, resized.flip(-1)] if flip else [resized]
+        for index, batch in enumerate(batches):
+            logits = predictor(batch).float()
+            if index == 1:
+                logits = logits.flip(-1)
+            if logits.shape[-2:] != (height, width):
+                logits = F.interpolate(logits, (height, width), mode="bilinear", align_corners=False)
+            probabilities = logits.softmax(dim=1)
+            total = probabilities if total is None else total + probabilities
+    assert total is not None
+    return total / (len(scales) * (2 if flip else 1))
+
+
+def evaluate(
+    predictor: Predictor,
+    dataset: Dataset,
+    num_classes: int,
+    scales: Sequence[float] = (1.0,),
+    flip: bool = False,
+    base_size: tuple[int, int] | None = None,
+    max_images: int | None = None,
+    batch_size: int = 1,
+    device: torch.device | str = "cpu",
+    progress: bool = True,
+    desc: str = "eval",
+) -> ConfusionMatrix:
+    """Confusion matrix of ``predictor`` over ``dataset`` (or its first ``max_images``), accumulated over all pixels."""
+    if isinstance(predictor, nn.Module):
+        predictor.eval()
+    if max_images is not None and max_images < len(dataset):
+        dataset = Subset(dataset, range(max_images))
+    loader = DataLoader(dataset, batch_size=batch_size, shuffle=False, num_workers=0)
+    matrix = ConfusionMatrix(num_classes, ignore_index=IGNORE_INDEX)
+    for images, labels in tqdm(loader, desc=desc, disable=not progress, leave=False):
+        probabilities = predict_logits(predictor, images.to(device), scales, flip, base_size)
+        matrix.update(probabilities.argmax(dim=1).cpu(), labels)
+    return matrix

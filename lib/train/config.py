@@ -1,0 +1,85 @@
+"""Training configuration: one recipe for every segmentation model (no heavy imports here)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+OPTIMIZERS = ("sgd", "adamw")
+PRECISIONS = ("fp32", "bf16", "amp")
+"""``bf16``: bfloat16 autocast (CPU, CUDA, XPU); ``amp``: float16 autocast with a grad scaler (CUDA only)."""
+
+
+@dataclass(frozen=True)
+class TrainRecipe:
+    """Hyper-parameters shared by every model of a comparison, so both train on the same footing."""
+
+    class_set: str = "cityscapes19"
+    crop: tuple[int, int] = (256, 512)
+    scale: tuple[float, float] = (0.5, 2.0)
+    batch_size: int = 8
+    epochs: int = 10
+    max_steps: int = 0
+    """Stop after this many optimizer steps (0 = no cap). The LR schedule still spans ``epochs``,
+    so a run stopped at K and resumed to 2K follows the same schedule as an uninterrupted one."""
+    optimizer: str = "sgd"
+    lr: float = 0.01
+    momentum: float = 0.9
+    weight_decay: float = 5e-4
+    warmup_steps: int = 0
+    poly_power: float = 0.9
+    ohem: bool = False
+    ohem_threshold: float = 0.7
+    ohem_min_kept: float = 0.1
+    """Fraction of the labelled pixels OHEM always keeps (the hardest ones)."""
+    class_weights: tuple[float, ...] = ()
+    grad_clip: float = 0.0
+    """Clip the global gradient norm to this value (0 = off)."""
+    precision: str = "fp32"
+    channels_last: bool = False
+    compile: bool = False
+    ipex: bool = False
+    workers: int = 2
+    checkpoint_every: int = 50
+    """Save ``last.pt`` every this many steps: an interrupted run loses at most these steps."""
+    val_every: int = 1
+    val_max_images: int = 0
+    """Validate on the first N validation images (0 = all)."""
+    val_size: tuple[int, int] = (0, 0)
+    """Resize validation images to (height, width) before inference (0, 0 = native size)."""
+    seed: int = 0
+    device: str = "cpu"
+
+    def __post_init__(self) -> None:
+        if self.optimizer not in OPTIMIZERS:
+            raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {self.optimizer!r}")
+        if self.precision not in PRECISIONS:
+            raise ValueError(f"precision must be one of {PRECISIONS}, got {self.precision!r}")
+        if self.batch_size < 1 or self.epochs < 1:
+            raise ValueError("batch_size and epochs must be at least 1")
+        if any(side % 32 for side in self.crop):
+            raise ValueError(f"crop {self.crop}: both sides must be multiples of 32 (the models' output stride)")
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class TrainConfig(TrainRecipe):
+    """A recipe applied to one model, one dataset and one output folder."""
+
+    model: str = "unet_resnet18"
+    data: str = ""
+    out: str = ""
+    weights: str = ""
+    """Initialise from this local checkpoint (loaded with ``weights_only=True``)."""
+    resume: bool = True
+    """Continue from ``out/last.pt`` when it exists."""
+    progress: bool = True
+
+
+@dataclass(frozen=True)
+class TrainProfile(TrainRecipe):
+    """A profile's training section: the recipe plus the models to compare."""
+
+    models: tuple[str, ...] = field(default_factory=lambda: ("unet_resnet18", "hrnetv2_w18_small"))

@@ -1,0 +1,322 @@
+"""One training loop for every segmentation model: single process or DistributedDataParallel.
+
+Checkpoints hold tensors and plain data only (model, optimizer, scheduler, scaler, epoch, step,
+RNG states, config) and are written atomically; ``last.pt`` every ``checkpoint_every`` steps and
+at each epoch end, ``best.pt`` when validation mIoU improves. A run restarted with ``resume``
+continues at the exact step it stopped at.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import os
+import random
+import time
+from contextlib import nullcontext
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.distributed as dist
+from torch import nn
+from torch.utils.data import DataLoader
+from tqdm.auto import tqdm
+
+from lib.checkpoint import load_checkpoint, save_checkpoint
+from lib.data.cityscapes import CityscapesSegmentation
+from lib.data.labels import IGNORE_INDEX, get_class_set
+from lib.data.transforms import Resize, TrainTransform
+from lib.evaluate import evaluate
+from lib.models import create_model
+from lib.runtime import resolve_device, seed_everything
+from lib.train.config import TrainConfig
+from lib.train.data import ResumableSampler, SeededAugmentation
+from lib.train.losses import SegmentationLoss
+
+METRICS_FIELDS = ["epoch", "step", "train_loss", "lr", "val_miou", "val_pixel_accuracy", "images_per_s",
+                  "epoch_seconds", "elapsed_seconds"]
+STEPS_FIELDS = ["step", "epoch", "loss", "lr", "images_per_s"]
+
+
+class NonFiniteLossError(FloatingPointError):
+    """The loss became NaN or infinite; the last good checkpoint is kept."""
+
+
+@dataclass
+class TrainResult:
+    model: str
+    out: str
+    steps: int
+    epochs_completed: int
+    best_miou: float
+    final_miou: float
+    images_per_s: float
+    train_seconds: float
+    resumed_from_step: int
+
+
+@dataclass(frozen=True)
+class Distributed:
+    rank: int = 0
+    world: int = 1
+    local_rank: int = 0
+
+    @property
+    def is_main(self) -> bool:
+        return self.rank == 0
+
+
+def init_distributed(device: torch.device) -> Distributed:
+    """Join the process group when started by ``torchrun`` (``WORLD_SIZE`` > 1), else single process."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world <= 1:
+        return Distributed()
+    if not dist.is_initialized():
+        dist.init_process_group(backend="nccl" if device.type == "cuda" else "gloo")
+    return Distributed(dist.get_rank(), dist.get_world_size(), int(os.environ.get("LOCAL_RANK", "0")))
+
+
+def poly_schedule(total_steps: int, warmup_steps: int, power: float):
+    """LR multiplier: linear warm-up, then polynomial decay ``(1 - t/T)^power`` to zero at ``total_steps``."""
+
+    def factor(step: int) -> float:
+        if warmup_steps and step < warmup_steps:
+            return (step + 1) / warmup_steps
+        progress = min(1.0, (step - warmup_steps) / max(1, total_steps - warmup_steps))
+        return (1.0 - progress) ** power
+
+    return factor
+
+
+def build_optimizer(model: nn.Module, cfg: TrainConfig) -> torch.optim.Optimizer:
+    """SGD with momentum (the Cityscapes recipe) or AdamW; no weight decay on norms and biases."""
+    decay, no_decay = [], []
+    for parameter in model.parameters():
+        if parameter.requires_grad:
+            (no_decay if parameter.ndim <= 1 else decay).append(parameter)
+    groups = [{"params": decay, "weight_decay": cfg.weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
+    if cfg.optimizer == "sgd":
+        return torch.optim.SGD(groups, lr=cfg.lr, momentum=cfg.momentum)
+    return torch.optim.AdamW(groups, lr=cfg.lr)
+
+
+def autocast_context(device: torch.device, precision: str):
+    if precision == "bf16":
+        return torch.autocast(device.type, dtype=torch.bfloat16)
+    if precision == "amp":
+        if device.type != "cuda":
+            raise ValueError("precision 'amp' (float16 + grad scaler) needs CUDA; use 'bf16' on CPU")
+        return torch.autocast("cuda", dtype=torch.float16)
+    return nullcontext()
+
+
+def rng_state() -> dict[str, Any]:
+    """RNG states as tensors and plain data, so ``weights_only`` loading accepts them."""
+    _, keys, position, has_gauss, cached = np.random.get_state()
+    version, python_state, gauss = random.getstate()
+    return {
+        "torch": torch.get_rng_state(),
+        "numpy": {"keys": torch.from_numpy(keys.astype(np.int64)), "pos": int(position), "has_gauss": int(has_gauss),
+                  "cached_gaussian": float(cached)},
+        "python": {"version": version, "state": list(python_state), "gauss": gauss},
+    }
+
+
+def set_rng_state(state: dict[str, Any]) -> None:
+    torch.set_rng_state(state["torch"])
+    n = state["numpy"]
+    np.random.set_state(("MT19937", n["keys"].numpy().astype(np.uint32), n["pos"], n["has_gauss"], n["cached_gaussian"]))
+    p = state["python"]
+    random.setstate((p["version"], tuple(p["state"]), p["gauss"]))
+
+
+def append_csv(path: Path, fields: list[str], row: dict[str, Any]) -> None:
+    new = not path.is_file()
+    with path.open("a", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=fields)
+        if new:
+            writer.writeheader()
+        writer.writerow(row)
+        handle.flush()
+
+
+def truncate_csv(path: Path, last_step: int) -> None:
+    """Drop rows logged after ``last_step`` (a crash between checkpoints), so a resumed log has no duplicates."""
+    if not path.is_file():
+        return
+    with path.open(newline="") as handle:
+        reader = csv.DictReader(handle)
+        fields, rows = reader.fieldnames or [], [r for r in reader if int(r["step"]) <= last_step]
+    tmp = path.with_suffix(".tmp")
+    with tmp.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=fields)
+        writer.writeheader()
+        writer.writerows(rows)
+    tmp.replace(path)
+
+
+def train(cfg: TrainConfig) -> TrainResult:
+    """Train ``cfg.model`` on ``cfg.data``; returns a summary. Safe to call again after an interruption."""
+    device = resolve_device(cfg.device)
+    ddp = init_distributed(device)
+    if ddp.world > 1 and device.type == "cuda":
+        device = torch.device("cuda", ddp.local_rank)
+        torch.cuda.set_device(device)
+    seed_everything(cfg.seed + ddp.rank)
+    out = Path(cfg.out)
+    out.mkdir(parents=True, exist_ok=True)
+    class_set = get_class_set(cfg.class_set)
+
+    train_set = SeededAugmentation(
+        CityscapesSegmentation(cfg.data, "train", class_set),
+        TrainTransform(crop=cfg.crop, scale=cfg.scale),
+        cfg.seed,
+    )
+    val_transform = Resize(cfg.val_size) if cfg.val_size[0] > 0 else None
+    val_set = CityscapesSegmentation(cfg.data, "val", class_set, val_transform)
+    steps_per_epoch = ResumableSampler.batches_per_epoch(len(train_set), cfg.batch_size, ddp.world)
+    if steps_per_epoch == 0:
+        raise ValueError(
+            f"{cfg.data}: {len(train_set)} training images are fewer than one batch of {cfg.batch_size} per process "
+            f"({ddp.world} processes); lower --batch-size or add data"
+        )
+    schedule_steps = cfg.epochs * steps_per_epoch
+    stop_step = min(schedule_steps, cfg.max_steps) if cfg.max_steps > 0 else schedule_steps
+
+    model = create_model(cfg.model, class_set.num_classes, weights=cfg.weights or None)
+    if ddp.world > 1 and device.type != "cpu":
+        model = nn.SyncBatchNorm.convert_sync_batchnorm(model)  # SyncBatchNorm has no CPU kernel
+    model.to(device)
+    if cfg.channels_last:
+        model = model.to(memory_format=torch.channels_last)
+    optimizer = build_optimizer(model, cfg)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, poly_schedule(schedule_steps, cfg.warmup_steps,
+                                                                            cfg.poly_power))
+    scaler = torch.amp.GradScaler(device.type, enabled=cfg.precision == "amp")
+    if cfg.ipex:
+        import intel_extension_for_pytorch as ipex  # optional: only in an IPEX environment
+
+        model, optimizer = ipex.optimize(model, optimizer=optimizer,
+                                         dtype=torch.bfloat16 if cfg.precision == "bf16" else torch.float32)
+
+    step, best_miou, resumed_from = 0, float("-inf"), 0
+    last_path, best_path = out / "last.pt", out / "best.pt"
+    if cfg.resume and last_path.is_file():
+        state = load_checkpoint(last_path)
+        if state["config"]["model"] != cfg.model:
+            raise ValueError(f"{last_path} was trained as {state['config']['model']!r}, not {cfg.model!r}; "
+                             "use another --out or delete it")
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        scheduler.load_state_dict(state["scheduler"])
+        scaler.load_state_dict(state["scaler"])
+        set_rng_state(state["rng"])
+        step, best_miou, resumed_from = state["step"], state["best_miou"], state["step"]
+    if ddp.is_main:
+        truncate_csv(out / "steps.csv", step)
+        truncate_csv(out / "metrics.csv", step)
+
+    def checkpoint(path: Path, epoch: int) -> None:
+        if ddp.is_main:
+            save_checkpoint(path, {
+                "model": model.state_dict(), "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
+                "scaler": scaler.state_dict(), "epoch": epoch, "step": step, "best_miou": best_miou,
+                "rng": rng_state(), "config": cfg.as_dict() | {"model": cfg.model, "num_classes": class_set.num_classes,
+                                                               "class_names": list(class_set.class_names)},
+            })
+
+    wrapped: nn.Module = model
+    if ddp.world > 1:
+        wrapped = nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
+    forward = torch.compile(wrapped) if cfg.compile else wrapped
+    criterion = SegmentationLoss(cfg.class_weights, IGNORE_INDEX, cfg.ohem, cfg.ohem_threshold, cfg.ohem_min_kept).to(device)
+
+    final_miou, images_seen, train_seconds = float("nan"), 0, 0.0
+    start_all = time.perf_counter()
+    bar = tqdm(total=stop_step, initial=step, desc=cfg.model, disable=not (cfg.progress and ddp.is_main), unit="step")
+    while step < stop_step:
+        epoch, offset = divmod(step, steps_per_epoch)
+        train_set.set_epoch(epoch)
+        sampler = ResumableSampler(len(train_set), cfg.batch_size, cfg.seed, epoch, ddp.rank, ddp.world, offset)
+        loader = DataLoader(train_set, batch_size=cfg.batch_size, sampler=sampler, num_workers=cfg.workers,
+                            drop_last=True, pin_memory=device.type == "cuda")
+        model.train()
+        epoch_start, losses = time.perf_counter(), []
+        for images, labels in loader:
+            step_start = time.perf_counter()
+            images, labels = images.to(device, non_blocking=True), labels.to(device, non_blocking=True)
+            if cfg.channels_last:
+                images = images.contiguous(memory_format=torch.channels_last)
+            with autocast_context(device, cfg.precision):
+                logits = forward(images)
+            loss = criterion(logits, labels)
+            if not torch.isfinite(loss):
+                bar.close()
+                raise NonFiniteLossError(
+                    f"{cfg.model}: loss became {loss.item()} at step {step + 1}; training stopped. The last good "
+                    f"checkpoint is {last_path if last_path.is_file() else 'not written yet'}. Lower --lr, add "
+                    "--grad-clip, or check the labels."
+                )
+            optimizer.zero_grad(set_to_none=True)
+            scaler.scale(loss).backward()
+            if cfg.grad_clip > 0:
+                scaler.unscale_(optimizer)
+                nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+            scaler.step(optimizer)
+            scaler.update()
+            scheduler.step()
+            step += 1
+            seconds = time.perf_counter() - step_start
+            train_seconds += seconds
+            images_seen += images.shape[0] * ddp.world
+            losses.append(loss.item())
+            lr = optimizer.param_groups[0]["lr"]
+            speed = images.shape[0] * ddp.world / seconds
+            bar.update(1)
+            bar.set_postfix(epoch=epoch, loss=f"{losses[-1]:.3f}", lr=f"{lr:.2e}", img_s=f"{speed:.1f}")
+            if ddp.is_main:
+                append_csv(out / "steps.csv", STEPS_FIELDS,
+                           {"step": step, "epoch": epoch, "loss": losses[-1], "lr": lr, "images_per_s": speed})
+            if step % cfg.checkpoint_every == 0 and step % steps_per_epoch:
+                checkpoint(last_path, epoch)
+            if step >= stop_step:
+                break
+        epoch_done = step % steps_per_epoch == 0
+        if epoch_done or step >= stop_step:
+            validate = (epoch + 1) % cfg.val_every == 0 or step >= stop_step
+            miou = pixel_accuracy = float("nan")
+            if validate and ddp.is_main:
+                matrix = evaluate(model, val_set, class_set.num_classes, max_images=cfg.val_max_images or None,
+                                  device=device, progress=False, desc="val")
+                miou, pixel_accuracy, final_miou = matrix.miou(), matrix.pixel_accuracy(), matrix.miou()
+            if ddp.world > 1:
+                dist.barrier()
+            if ddp.is_main:
+                epoch_seconds = time.perf_counter() - epoch_start
+                append_csv(out / "metrics.csv", METRICS_FIELDS, {
+                    "epoch": epoch + (1 if epoch_done else 0), "step": step,
+                    "train_loss": float(np.mean(losses)) if losses else float("nan"),
+                    "lr": optimizer.param_groups[0]["lr"], "val_miou": miou, "val_pixel_accuracy": pixel_accuracy,
+                    "images_per_s": images_seen / train_seconds if train_seconds else float("nan"),
+                    "epoch_seconds": epoch_seconds, "elapsed_seconds": time.perf_counter() - start_all,
+                })
+                if validate and not math.isnan(miou) and miou > best_miou:
+                    best_miou = miou
+                    checkpoint(best_path, epoch)
+            checkpoint(last_path, epoch + (1 if epoch_done else 0))
+    bar.close()
+    if ddp.world > 1:
+        dist.barrier()
+    return TrainResult(
+        model=cfg.model, out=str(out), steps=step, epochs_completed=step // steps_per_epoch,
+        best_miou=best_miou, final_miou=final_miou,
+        images_per_s=images_seen / train_seconds if train_seconds else float("nan"),
+        train_seconds=train_seconds, resumed_from_step=resumed_from,
+    )
+
+
+def result_dict(result: TrainResult) -> dict[str, Any]:
+    return asdict(result)

@@ -1,0 +1,52 @@
+"""Segmentation losses: cross-entropy with ignore index, optional class weights and OHEM."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from lib.data.labels import IGNORE_INDEX
+
+
+class SegmentationLoss(nn.Module):
+    """Pixel-wise cross-entropy; with ``ohem``, online hard example mining as in HRNet/OCR.
+
+    OHEM keeps the pixels whose ground-truth probability is below ``threshold`` and at least the
+    ``min_kept`` fraction of labelled pixels with the lowest probability, then averages their loss.
+    """
+
+    def __init__(
+        self,
+        class_weights: Sequence[float] = (),
+        ignore_index: int = IGNORE_INDEX,
+        ohem: bool = False,
+        threshold: float = 0.7,
+        min_kept: float = 0.1,
+    ) -> None:
+        super().__init__()
+        self.ignore_index = ignore_index
+        self.ohem, self.threshold, self.min_kept = ohem, threshold, min_kept
+        weight = torch.tensor(class_weights, dtype=torch.float32) if len(class_weights) else None
+        self.register_buffer("weight", weight, persistent=False)
+
+    def forward(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        if self.weight is not None and self.weight.numel() != logits.shape[1]:
+            raise ValueError(f"{self.weight.numel()} class weights for {logits.shape[1]} classes")
+        logits = logits.float()
+        if not self.ohem:
+            return F.cross_entropy(logits, target, weight=self.weight, ignore_index=self.ignore_index)
+        pixel_loss = F.cross_entropy(logits, target, weight=self.weight, ignore_index=self.ignore_index, reduction="none")
+        valid = target != self.ignore_index
+        if not valid.any():
+            return logits.sum() * 0.0
+        with torch.no_grad():
+            probability = logits.softmax(dim=1).gather(1, target.clamp(max=logits.shape[1] - 1).unsqueeze(1)).squeeze(1)
+            probability = probability[valid]
+            kept = max(1, int(self.min_kept * probability.numel()))
+            kth = probability.kthvalue(min(kept, probability.numel())).values
+            threshold = torch.maximum(kth, torch.tensor(self.threshold, device=kth.device))
+        hard = probability <= threshold
+        return pixel_loss[valid][hard].mean()
