@@ -6,7 +6,9 @@ the model sees a resized image, its logits are resized back.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 import torch
 import torch.nn.functional as F
@@ -90,3 +92,41 @@ def evaluate(
         probabilities = predict_logits(predictor, images.to(device), scales, flip, base_size)
         matrix.update(probabilities.argmax(dim=1).cpu(), labels)
     return matrix
+
+
+def official_agreement(
+    predictor: Predictor,
+    dataset,
+    out_dir: str | Path,
+    max_images: int = 4,
+    device: torch.device | str = "cpu",
+) -> dict:
+    """Score the first ``max_images`` of a ``CityscapesSegmentation`` with our metrics *and* cityscapesscripts.
+
+    Predictions are written in the official results format (label ids, full resolution, one PNG per
+    image) to ``out_dir`` and scored by ``evalPixelLevelSemanticLabeling`` against the dataset's own
+    ``_gtFine_labelIds.png``. Returns both mIoUs and per-class IoUs and their largest difference.
+    """
+    from lib.metrics import evaluate_with_cityscapesscripts, write_official_prediction
+
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for stale in out_dir.glob("*.png"):
+        stale.unlink()  # the official script refuses two predictions for one image
+    matrix = ConfusionMatrix(dataset.class_set.num_classes, ignore_index=IGNORE_INDEX)
+    predictions, ground_truths = [], []
+    for index in range(min(max_images, len(dataset))):
+        image, label = dataset[index]
+        prediction = predict_logits(predictor, image.unsqueeze(0).to(device)).argmax(dim=1)[0].cpu()
+        matrix.update(prediction, label)
+        sample = dataset.samples[index]
+        stem = sample.image.name.removesuffix("_leftImg8bit.png")
+        predictions.append(write_official_prediction(prediction.numpy(), dataset.class_set, out_dir / f"{stem}_pred.png",
+                                                     expected_size=tuple(label.shape)))
+        ground_truths.append(sample.label_ids)
+    official = evaluate_with_cityscapesscripts([str(p) for p in predictions], [str(g) for g in ground_truths])
+    ours = dict(zip(dataset.class_set.class_names, matrix.iou().tolist(), strict=True))
+    differences = [abs(ours[name] - value) for name, value in official["iou"].items()
+                   if name in ours and not (math.isnan(ours[name]) and math.isnan(value))]
+    return {"images": len(predictions), "ours_miou": matrix.miou(), "official_miou": official["miou"],
+            "ours_iou": ours, "official_iou": official["iou"], "max_abs_difference": max(differences, default=0.0)}

@@ -18,6 +18,7 @@ from typing import Any
 import yaml
 
 from lib import paths
+from lib.train.config import TrainProfile
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,34 @@ class DataConfig:
 
 
 @dataclass(frozen=True)
+class TrainSpeedConfig:
+    """Notebook 02: the training-throughput comparison of execution modes."""
+
+    modes: tuple[str, ...] = ("fp32", "bf16", "bf16-channels_last")
+    batch_size: int = 4
+    steps: int = 3
+
+
+@dataclass(frozen=True)
+class EvalConfig:
+    """Notebook 03: test sizes, flip, latency measurement and pictures."""
+
+    sizes: tuple[tuple[int, int], ...] = ((512, 1024),)
+    """Input resolutions to test at (height, width); predictions are scored at ground-truth size."""
+    flip: bool = True
+    max_images: int = 0
+    """Evaluate on the first N validation images (0 = all)."""
+    latency_size: tuple[int, int] = (512, 1024)
+    latency_repeats: int = 10
+    latency_warmup: int = 3
+    overlays: int = 3
+    official_check_images: int = 4
+    """Images scored by both our metrics and cityscapesscripts' evaluator (its pure-Python path is slow)."""
+    min_miou_over_baseline: float = 0.0
+    """Checks assert mIoU > this × the majority-class baseline's mIoU (0 = only report it)."""
+
+
+@dataclass(frozen=True)
 class Profile:
     """Everything a notebook needs to know about the run it is part of."""
 
@@ -55,6 +84,9 @@ class Profile:
     seed: int = 0
     env: EnvConfig = field(default_factory=EnvConfig)
     data: DataConfig = field(default_factory=DataConfig)
+    train: TrainProfile = field(default_factory=TrainProfile)
+    train_speed: TrainSpeedConfig = field(default_factory=TrainSpeedConfig)
+    evaluate: EvalConfig = field(default_factory=EvalConfig)
 
 
 def available_profiles() -> list[str]:

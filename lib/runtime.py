@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import os
 import random
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 
-from lib.profiles import Profile, load_profile
+if TYPE_CHECKING:
+    from lib.profiles import Profile
 
 
 def seed_everything(seed: int) -> None:
@@ -38,6 +40,8 @@ def resolve_device(name: str) -> torch.device:
 
 def setup(profile_name: str) -> tuple[Profile, torch.device]:
     """Load the profile, fix threads, seed everything; the first line of every notebook's setup cell."""
+    from lib.profiles import load_profile
+
     profile = load_profile(profile_name)
     set_threads(profile.threads)
     seed_everything(profile.seed)

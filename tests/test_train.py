@@ -16,8 +16,8 @@ from lib.checkpoint import load_checkpoint
 from lib.train import NonFiniteLossError, TrainConfig, train
 from lib.train.__main__ import parse_args
 from lib.train.data import ResumableSampler
-from lib.train.losses import SegmentationLoss
 from lib.train.loop import poly_schedule
+from lib.train.losses import SegmentationLoss
 from tests.conftest import write_sample
 
 MODEL = "hrnetv2_w18_small"
@@ -70,12 +70,21 @@ def test_resume_continues_at_the_exact_step(train_data: Path, tmp_path: Path) ->
     assert [int(line.split(",")[0]) for line in steps] == list(range(1, 7))
 
 
-def test_non_finite_loss_stops_and_keeps_checkpoint(train_data: Path, tmp_path: Path) -> None:
+def test_non_finite_loss_stops_and_keeps_checkpoint(
+    train_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    class LossThatDiverges(SegmentationLoss):
+        calls = 0
+
+        def forward(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+            LossThatDiverges.calls += 1
+            loss = super().forward(logits, target)
+            return loss * float("nan") if LossThatDiverges.calls == 3 else loss
+
+    monkeypatch.setattr("lib.train.loop.SegmentationLoss", LossThatDiverges)
     out = tmp_path / "nan"
-    train(config(train_data, out, max_steps=2))
-    weights = (float("nan"),) * 19
     with pytest.raises(NonFiniteLossError, match=r"loss became nan at step 3.*last good checkpoint is .*last\.pt"):
-        train(config(train_data, out, max_steps=4, class_weights=weights))
+        train(config(train_data, out, max_steps=4))
     assert load_checkpoint(out / "last.pt")["step"] == 2
 
 
@@ -148,3 +157,10 @@ def test_ddp_two_gloo_processes(train_data: Path, tmp_path: Path) -> None:
     assert state["step"] == 2  # 8 images / (2 processes × batch 2)
     assert not any(k.startswith("module.") for k in state["model"])
     assert len((out / "metrics.csv").read_text().splitlines()) == 2
+
+
+def test_resume_refuses_changed_recipe(train_data: Path, tmp_path: Path) -> None:
+    train(config(train_data, tmp_path / "run", max_steps=1))
+    with pytest.raises(ValueError, match=r"trained with other settings \(lr\)"):
+        train(config(train_data, tmp_path / "run", max_steps=2, lr=0.1))
+    assert train(config(train_data, tmp_path / "run", max_steps=2, lr=0.1, resume=False)).resumed_from_step == 0

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 OPTIMIZERS = ("sgd", "adamw")
@@ -78,8 +78,23 @@ class TrainConfig(TrainRecipe):
     progress: bool = True
 
 
+def recipe_fields(recipe: TrainRecipe) -> dict[str, Any]:
+    """The recipe part of any recipe subclass (drops e.g. a profile's ``models``)."""
+    names = {f.name for f in fields(TrainRecipe)}
+    return {k: v for k, v in asdict(recipe).items() if k in names}
+
+
+VOLATILE_KEYS = frozenset({"max_steps", "progress", "resume", "workers", "out", "val_max_images", "checkpoint_every"})
+"""Config keys that may change between an interrupted run and its resumption."""
+
+
 @dataclass(frozen=True)
 class TrainProfile(TrainRecipe):
     """A profile's training section: the recipe plus the models to compare."""
 
     models: tuple[str, ...] = field(default_factory=lambda: ("unet_resnet18", "hrnetv2_w18_small"))
+
+
+def config_for(recipe: TrainRecipe, model: str, data: str, out: str, **overrides: Any) -> TrainConfig:
+    """A ``TrainConfig`` for ``model`` from a shared recipe (e.g. a profile's ``train`` section)."""
+    return TrainConfig(**(recipe_fields(recipe) | {"model": model, "data": data, "out": out} | overrides))

@@ -32,7 +32,7 @@ from lib.data.transforms import Resize, TrainTransform
 from lib.evaluate import evaluate
 from lib.models import create_model
 from lib.runtime import resolve_device, seed_everything
-from lib.train.config import TrainConfig
+from lib.train.config import VOLATILE_KEYS, TrainConfig
 from lib.train.data import ResumableSampler, SeededAugmentation
 from lib.train.losses import SegmentationLoss
 
@@ -209,6 +209,11 @@ def train(cfg: TrainConfig) -> TrainResult:
         if state["config"]["model"] != cfg.model:
             raise ValueError(f"{last_path} was trained as {state['config']['model']!r}, not {cfg.model!r}; "
                              "use another --out or delete it")
+        changed = sorted(k for k, v in cfg.as_dict().items()
+                         if k not in VOLATILE_KEYS and _plain(state["config"].get(k)) != _plain(v))
+        if changed:
+            raise ValueError(f"{last_path} was trained with other settings ({', '.join(changed)}); resuming would mix "
+                             "two recipes. Use another --out, pass --no-resume, or restore the settings.")
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         scheduler.load_state_dict(state["scheduler"])
@@ -320,3 +325,8 @@ def train(cfg: TrainConfig) -> TrainResult:
 
 def result_dict(result: TrainResult) -> dict[str, Any]:
     return asdict(result)
+
+
+def _plain(value: Any) -> Any:
+    """Tuples and lists compare equal after a checkpoint round trip."""
+    return list(value) if isinstance(value, (tuple, list)) else value
