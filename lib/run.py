@@ -14,7 +14,7 @@ import re
 import sys
 import time
 from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from lib import paths
@@ -74,7 +74,7 @@ def run_all(profile: str, only: list[str] | None = None, kernel_name: str | None
     """Run the selected notebooks on ``profile``; stop at the first failure."""
     load_profile(profile)  # fail before starting a kernel when the profile is wrong
     notebooks = discover_notebooks(only)
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     out_dir = paths.RUNS / profile / stamp
     out_dir.mkdir(parents=True, exist_ok=True)
     results: list[NotebookResult] = []

@@ -7,7 +7,7 @@ in the set becomes ``IGNORE_INDEX``.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 from cityscapesscripts.helpers.labels import id2label, labels, name2label
@@ -75,7 +75,7 @@ def get_class_set(name: str | ClassSet) -> ClassSet:
         raise ValueError(f"unknown class set {name!r}; choose one of {sorted(CLASS_SETS)}") from None
 
 
-@lru_cache(maxsize=None)
+@cache
 def _id_to_train_lut(class_set_name: str) -> np.ndarray:
     class_set = CLASS_SETS[class_set_name]
     lut = np.full(256, IGNORE_INDEX, dtype=np.uint8)

@@ -7,7 +7,7 @@ train and evaluate on exactly the data 01 prepared for the same profile.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -132,7 +132,7 @@ def prepare_dataset(profile: str, data_config, progress: bool = True) -> Manifes
         class_names=list(class_set.class_names),
         counts={split: len(ds) for split, ds in splits.items()},
         image_size=[int(height), int(width)],
-        created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        created=datetime.now(UTC).isoformat(timespec="seconds"),
     )
     atomic_write_json(manifest_path(profile), asdict(manifest))
     return manifest
