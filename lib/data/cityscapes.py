@@ -51,23 +51,24 @@ class Sample:
     train_ids: Path | None
 
 
+def _imread(path: Path, flags: int, what: str) -> np.ndarray:
+    """``cv2.imread`` with errors that name the file: missing, or present but not decodable."""
+    if not path.is_file():
+        raise DatasetError(f"{path}: {what} file is missing")
+    array = cv2.imread(str(path), flags)
+    if array is None:
+        raise DatasetError(f"{path}: cannot decode the {what} (corrupt or not a PNG); re-extract or regenerate it")
+    return array
+
+
 def read_image(path: Path) -> np.ndarray:
     """Read an RGB image as HxWx3 uint8, with a clear error for missing or corrupt files."""
-    if not path.is_file():
-        raise DatasetError(f"{path}: image file is missing")
-    image = cv2.imread(str(path), cv2.IMREAD_COLOR)
-    if image is None:
-        raise DatasetError(f"{path}: cannot decode the image (corrupt or not a PNG); re-extract or regenerate it")
-    return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+    return cv2.cvtColor(_imread(path, cv2.IMREAD_COLOR, "image"), cv2.COLOR_BGR2RGB)
 
 
 def read_label(path: Path) -> np.ndarray:
     """Read a single-channel 8-bit label PNG as HxW uint8."""
-    if not path.is_file():
-        raise DatasetError(f"{path}: label file is missing")
-    label = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
-    if label is None:
-        raise DatasetError(f"{path}: cannot decode the label (corrupt or not a PNG); re-extract or regenerate it")
+    label = _imread(path, cv2.IMREAD_UNCHANGED, "label")
     if label.ndim != 2 or label.dtype != np.uint8:
         raise DatasetError(
             f"{path}: a label must be a single-channel 8-bit PNG, got shape {label.shape} and {label.dtype} "
