@@ -113,6 +113,15 @@ def autocast_context(device: torch.device, precision: str):
     return nullcontext()
 
 
+def single_threaded_worker(worker_id: int) -> None:
+    """Data-loading workers use one thread each: on few cores, extra OpenMP/OpenCV threads stall the
+    training process's own thread pool (every parallel region waits for a descheduled thread)."""
+    import cv2
+
+    cv2.setNumThreads(1)
+    torch.set_num_threads(1)
+
+
 def rng_state() -> dict[str, Any]:
     """RNG states as tensors and plain data, so ``weights_only`` loading accepts them."""
     _, keys, position, has_gauss, cached = np.random.get_state()
@@ -247,7 +256,7 @@ def train(cfg: TrainConfig) -> TrainResult:
         train_set.set_epoch(epoch)
         sampler = ResumableSampler(len(train_set), cfg.batch_size, cfg.seed, epoch, ddp.rank, ddp.world, offset)
         loader = DataLoader(train_set, batch_size=cfg.batch_size, sampler=sampler, num_workers=cfg.workers,
-                            drop_last=True, pin_memory=device.type == "cuda")
+                            drop_last=True, pin_memory=device.type == "cuda", worker_init_fn=single_threaded_worker)
         model.train()
         epoch_start, losses = time.perf_counter(), []
         for images, labels in loader:
