@@ -38,6 +38,16 @@ def resolve_device(name: str) -> torch.device:
     return device
 
 
+def resolve_precision(precision: str, device: torch.device | str) -> str:
+    """A profile's ``precision`` for this machine: ``auto`` is ``bf16`` where the hardware computes bf16
+    natively, else ``fp32``; other values pass through."""
+    if precision != "auto":
+        return precision
+    from lib.sysinfo import native_bf16
+
+    return "bf16" if native_bf16(device) else "fp32"
+
+
 def setup(profile_name: str) -> tuple[Profile, torch.device]:
     """Load the profile, fix threads, seed everything; the first line of every notebook's setup cell."""
     from lib.profiles import load_profile

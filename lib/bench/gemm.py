@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import time
+
 import torch
 
 from lib.bench.timing import Timing, measure
 
 
-def gemm_rate(dtype: torch.dtype, size: int, repeats: int = 10, device: str | torch.device = "cpu") -> dict:
+def gemm_rate(
+    dtype: torch.dtype, size: int, repeats: int = 10, device: str | torch.device = "cpu", budget_s: float = 20.0
+) -> dict:
     """Measure square ``size``³ matrix multiplication in ``dtype`` and return ops per second.
 
     int8 uses ``torch._int_mm`` (int8 × int8 → int32), the kernel quantized convolutions and
     linears lower to; fp32/bf16 use ``torch.matmul``. One multiply-add counts as two ops.
+    ``budget_s``: where one product is slow (bf16 emulated on a CPU without native bf16 takes seconds),
+    fewer repeats (at least 3) keep the measurement within about this many seconds.
     """
     device = torch.device(device)
     generator = torch.Generator(device="cpu").manual_seed(0)
@@ -30,7 +36,11 @@ def gemm_rate(dtype: torch.dtype, size: int, repeats: int = 10, device: str | to
         def run() -> torch.Tensor:
             return torch.matmul(a, b)
 
-    timing: Timing = measure(run, repeats=repeats, warmup=2, device=device)
+    start = time.perf_counter()
+    run()  # first warm-up call, also the estimate of one call's time
+    one_call = time.perf_counter() - start
+    repeats = max(3, min(repeats, int(budget_s / max(one_call, 1e-9))))
+    timing: Timing = measure(run, repeats=repeats, warmup=1, device=device)
     ops = 2.0 * size**3
     return {
         "dtype": str(dtype).removeprefix("torch."),

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 import torch
 
 from lib.models import create_model
+from lib.sysinfo import native_bf16
 from lib.train.loop import autocast_context
 from lib.train.losses import SegmentationLoss
 
@@ -28,6 +29,10 @@ def training_throughput(
     """Images per second of forward + backward + SGD step on random data (median step time)."""
     settings = MODES[mode]
     dev = torch.device(device)
+    if settings["precision"] == "bf16" and not native_bf16(dev):
+        return {"model": model_name, "mode": mode, "crop": list(crop), "batch_size": batch_size,
+                "images_per_s": float("nan"), "threads": torch.get_num_threads(),
+                "skipped": f"{dev.type} has no native bf16 (emulated bf16 is many times slower than fp32)"}
     torch.manual_seed(0)
     model = create_model(model_name, num_classes).to(dev).train()
     if settings["channels_last"]:
@@ -54,7 +59,7 @@ def training_throughput(
     median = times[len(times) // 2]
     return {"model": model_name, "mode": mode, "crop": list(crop), "batch_size": batch_size,
             "images_per_s": batch_size / median, "step_ms_median": median * 1e3, "step_ms_min": times[0] * 1e3,
-            "threads": torch.get_num_threads(), "loss_finite": bool(torch.isfinite(loss))}
+            "threads": torch.get_num_threads(), "loss_finite": bool(torch.isfinite(loss)), "skipped": ""}
 
 
 def compare_modes(model_names: Sequence[str], modes: Sequence[str] = tuple(MODES), **kw) -> list[dict]:

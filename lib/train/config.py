@@ -6,8 +6,9 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 OPTIMIZERS = ("sgd", "adamw")
-PRECISIONS = ("fp32", "bf16", "amp")
-"""``bf16``: bfloat16 autocast (CPU, CUDA, XPU); ``amp``: float16 autocast with a grad scaler (CUDA only)."""
+PRECISIONS = ("fp32", "bf16", "amp", "auto")
+"""``bf16``: bfloat16 autocast (CPU, CUDA, XPU); ``amp``: float16 autocast with a grad scaler (CUDA only);
+``auto``: ``bf16`` where the hardware computes it natively (AVX512-BF16/AMX, recent GPUs), else ``fp32``."""
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,7 @@ from lib.data.labels import IGNORE_INDEX, get_class_set
 from lib.data.transforms import Resize, TrainTransform
 from lib.evaluate import evaluate
 from lib.models import create_model
-from lib.runtime import resolve_device, seed_everything
+from lib.runtime import resolve_device, resolve_precision, seed_everything
 from lib.train.config import VOLATILE_KEYS, TrainConfig
 from lib.train.data import ResumableSampler, SeededAugmentation
 from lib.train.losses import SegmentationLoss
@@ -56,6 +56,8 @@ class TrainResult:
     images_per_s: float
     train_seconds: float
     resumed_from_step: int
+    precision: str = ""
+    """The precision actually used (``auto`` resolved for this machine)."""
 
 
 @dataclass(frozen=True)
@@ -175,6 +177,7 @@ def train(cfg: TrainConfig) -> TrainResult:
         device = torch.device("cuda", ddp.local_rank)
         torch.cuda.set_device(device)
     seed_everything(cfg.seed + ddp.rank)
+    precision = resolve_precision(cfg.precision, device)
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
     class_set = get_class_set(cfg.class_set)
@@ -204,12 +207,12 @@ def train(cfg: TrainConfig) -> TrainResult:
     optimizer = build_optimizer(model, cfg)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, poly_schedule(schedule_steps, cfg.warmup_steps,
                                                                             cfg.poly_power))
-    scaler = torch.amp.GradScaler(device.type, enabled=cfg.precision == "amp")
+    scaler = torch.amp.GradScaler(device.type, enabled=precision == "amp")
     if cfg.ipex:
         import intel_extension_for_pytorch as ipex  # optional: only in an IPEX environment
 
         model, optimizer = ipex.optimize(model, optimizer=optimizer,
-                                         dtype=torch.bfloat16 if cfg.precision == "bf16" else torch.float32)
+                                         dtype=torch.bfloat16 if precision == "bf16" else torch.float32)
 
     step, best_miou, resumed_from = 0, float("-inf"), 0
     last_path, best_path = out / "last.pt", out / "best.pt"
@@ -264,7 +267,7 @@ def train(cfg: TrainConfig) -> TrainResult:
             images, labels = images.to(device, non_blocking=True), labels.to(device, non_blocking=True)
             if cfg.channels_last:
                 images = images.contiguous(memory_format=torch.channels_last)
-            with autocast_context(device, cfg.precision):
+            with autocast_context(device, precision):
                 logits = forward(images)
             loss = criterion(logits, labels)
             if not torch.isfinite(loss):
@@ -328,7 +331,7 @@ def train(cfg: TrainConfig) -> TrainResult:
         model=cfg.model, out=str(out), steps=step, epochs_completed=step // steps_per_epoch,
         best_miou=best_miou, final_miou=final_miou,
         images_per_s=images_seen / train_seconds if train_seconds else float("nan"),
-        train_seconds=train_seconds, resumed_from_step=resumed_from,
+        train_seconds=train_seconds, resumed_from_step=resumed_from, precision=precision,
     )
 
 

@@ -1,0 +1,130 @@
+"""OpenVINO: ``ov.convert_model`` straight from PyTorch; FP32 and BF16 execution hints; NNCF INT8.
+
+Two NNCF methods: ``nncf.quantize`` (post-training, default ``PERFORMANCE`` preset) and
+``nncf.quantize_with_accuracy_control``, which returns layers to FP32 until the metric drop is tolerable.
+Artefacts are OpenVINO IR (``model.xml`` + ``model.bin``).
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from lib.quant.base import BackendUnavailable, Predictor, QuantContext, artefact_bytes, make_workdir
+
+PRECISION_HINTS = {"ov-fp32": "f32", "ov-bf16": "bf16", "ov-int8": "f32", "ov-int8-ac": "f32"}
+"""``INFERENCE_PRECISION_HINT`` per backend: INT8 layers run in INT8 whatever the hint; the rest in FP32."""
+
+
+def _ov():
+    try:
+        import openvino
+    except ImportError as err:
+        raise BackendUnavailable(f"OpenVINO is not installed ({err}); pip install openvino") from err
+    return openvino
+
+
+def _nncf():
+    try:
+        import nncf
+    except ImportError as err:
+        raise BackendUnavailable(f"NNCF is not installed ({err}); pip install nncf") from err
+    nncf.set_log_level(logging.WARNING)
+    return nncf
+
+
+def convert(model: nn.Module, example: torch.Tensor):
+    """The PyTorch model as an OpenVINO model with input ``[?, 3, H, W]`` (dynamic batch, static size)."""
+    ov = _ov()
+    with torch.no_grad():
+        ov_model = ov.convert_model(copy.deepcopy(model).eval(), example_input=example)
+    ov_model.reshape(ov.PartialShape([-1, *example.shape[1:]]))
+    return ov_model
+
+
+def compile_ir(ov_model_or_path, precision_hint: str, threads: int):
+    """Compile for the CPU plugin with a latency hint and a fixed number of threads."""
+    ov = _ov()
+    config = {"INFERENCE_PRECISION_HINT": precision_hint, "PERFORMANCE_HINT": "LATENCY",
+              "INFERENCE_NUM_THREADS": str(threads)}
+    return ov.Core().compile_model(ov_model_or_path, "CPU", config)
+
+
+def compiled_predictor(name: str, compiled, input_size: tuple[int, int], artefact: Path | None, notes: str,
+                       workdir=None) -> Predictor:
+    """A ``Predictor`` around a compiled OpenVINO model."""
+    request = compiled.create_infer_request()
+
+    def run(images: torch.Tensor) -> np.ndarray:
+        return request.infer({0: images.contiguous().numpy()})[0]
+
+    size = artefact_bytes(artefact) if artefact is not None else 0
+    return Predictor(name, run, input_size, static_size=True, size_bytes=size, artefact=artefact, workdir=workdir,
+                     notes=notes)
+
+
+def _save(ov_model, directory: Path) -> Path:
+    path = directory / "model.xml"
+    _ov().save_model(ov_model, str(path), compress_to_fp16=False)
+    return path
+
+
+def _finish(name: str, ov_model, ctx: QuantContext, notes: str) -> Predictor:
+    directory, tmp = make_workdir(ctx.out_dir, name)
+    path = _save(ov_model, directory)
+    compiled = compile_ir(ov_model, PRECISION_HINTS[name], ctx.threads)
+    return compiled_predictor(name, compiled, ctx.input_size, path, notes, tmp)
+
+
+def _calibration_dataset(ctx: QuantContext):
+    images = [image.unsqueeze(0).numpy() for batch in ctx.calib for image in batch]
+    return _nncf().Dataset(images), len(images)
+
+
+def build_ov_fp32(model: nn.Module, ctx: QuantContext) -> Predictor:
+    """OpenVINO CPU plugin, FP32 precision hint."""
+    return _finish("ov-fp32", convert(model, ctx.example), ctx, "OpenVINO CPU, f32 hint")
+
+
+def build_ov_bf16(model: nn.Module, ctx: QuantContext) -> Predictor:
+    """OpenVINO CPU plugin, BF16 precision hint (AVX512-BF16 or AMX where the CPU has them)."""
+    return _finish("ov-bf16", convert(model, ctx.example), ctx, "OpenVINO CPU, bf16 hint")
+
+
+def build_ov_int8(model: nn.Module, ctx: QuantContext) -> Predictor:
+    """``nncf.quantize``: INT8 weights and activations, PERFORMANCE preset (symmetric), MinMax statistics."""
+    nncf = _nncf()
+    dataset, count = _calibration_dataset(ctx)
+    quantized = nncf.quantize(convert(model, ctx.example), dataset, subset_size=count,
+                              preset=nncf.QuantizationPreset.PERFORMANCE)
+    return _finish("ov-int8", quantized, ctx, f"NNCF quantize, {count} calibration images")
+
+
+def build_ov_int8_ac(model: nn.Module, ctx: QuantContext) -> Predictor:
+    """``nncf.quantize_with_accuracy_control``: reverts the most harmful layers to FP32 until the relative
+    drop of ``ctx.eval_fn`` is within ``ctx.tolerable_loss``."""
+    if ctx.eval_fn is None:
+        raise ValueError("ov-int8-ac needs eval_fn: a function of a predictor returning a score, e.g. mIoU")
+    nncf = _nncf()
+    dataset, count = _calibration_dataset(ctx)
+    trials: list[dict] = []
+
+    def validate(compiled, _items) -> float:
+        request = compiled.create_infer_request()
+        score = float(ctx.eval_fn(lambda images: torch.from_numpy(request.infer({0: images.numpy()})[0])))
+        trials.append({"trial": len(trials), "score": score})
+        return score
+
+    # The validation "dataset" is a single token: eval_fn already knows its images.
+    quantized = nncf.quantize_with_accuracy_control(
+        convert(model, ctx.example), dataset, nncf.Dataset([0]), validate, max_drop=ctx.tolerable_loss,
+        drop_type=nncf.DropType.RELATIVE, subset_size=count, preset=nncf.QuantizationPreset.PERFORMANCE)
+    predictor = _finish("ov-int8-ac", quantized, ctx,
+                        f"NNCF quantize_with_accuracy_control, relative max drop {ctx.tolerable_loss}")
+    predictor.trials = trials
+    return predictor
