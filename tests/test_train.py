@@ -164,3 +164,19 @@ def test_resume_refuses_changed_recipe(train_data: Path, tmp_path: Path) -> None
     with pytest.raises(ValueError, match=r"trained with other settings \(lr\)"):
         train(config(train_data, tmp_path / "run", max_steps=2, lr=0.1))
     assert train(config(train_data, tmp_path / "run", max_steps=2, lr=0.1, resume=False)).resumed_from_step == 0
+
+
+def test_worker_forked_after_opencv_use_does_not_deadlock(train_data: Path) -> None:
+    """Validation resizes images in the main process between epochs; the next epoch forks new workers."""
+    import cv2
+
+    from lib.data.cityscapes import CityscapesSegmentation
+    from lib.train.loop import single_threaded_worker
+
+    cv2.resize(np.zeros((1024, 2048, 3), np.uint8), (1024, 512))  # would start OpenCV's thread pool
+    dataset = CityscapesSegmentation(train_data, "train")
+    for _epoch in range(2):
+        loader = torch.utils.data.DataLoader(dataset, batch_size=1, num_workers=1, timeout=60,
+                                             worker_init_fn=single_threaded_worker)
+        assert len(list(loader)) == len(dataset)
+        cv2.resize(np.zeros((1024, 2048, 3), np.uint8), (1024, 512))

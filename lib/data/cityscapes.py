@@ -20,6 +20,11 @@ from torch.utils.data import Dataset
 
 from lib.data.labels import CITYSCAPES19, IGNORE_INDEX, NUM_LABEL_IDS, ClassSet, get_class_set
 
+# OpenCV's thread pool does not survive fork(): a DataLoader worker forked after this process resized an
+# image with several threads deadlocks at its first OpenCV call. Images are decoded and resized one per
+# worker; parallelism comes from the workers, so OpenCV stays single-threaded everywhere.
+cv2.setNumThreads(1)
+
 # ImageNet statistics: the convention of every timm/smp encoder, kept even without pretrained weights.
 MEAN = np.array([0.485, 0.456, 0.406], dtype=np.float32)
 STD = np.array([0.229, 0.224, 0.225], dtype=np.float32)

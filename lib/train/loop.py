@@ -116,11 +116,9 @@ def autocast_context(device: torch.device, precision: str):
 
 
 def single_threaded_worker(worker_id: int) -> None:
-    """Data-loading workers use one thread each: on few cores, extra OpenMP/OpenCV threads stall the
-    training process's own thread pool (every parallel region waits for a descheduled thread)."""
-    import cv2
-
-    cv2.setNumThreads(1)
+    """Data-loading workers use one thread each: on few cores, extra OpenMP threads stall the training
+    process's own thread pool (every parallel region waits for a descheduled thread). OpenCV is already
+    single-threaded (``lib.data.cityscapes``): calling into its pool here would deadlock after fork."""
     torch.set_num_threads(1)
 
 
