@@ -94,6 +94,21 @@ def evaluate(
     return matrix
 
 
+def segmentation_scorer(
+    dataset: Dataset, num_classes: int, size: tuple[int, int] | None = None, max_images: int | None = None
+) -> Callable[[Predictor], dict]:
+    """A function scoring any predictor on ``dataset``: mIoU, pixel accuracy and per-class IoU.
+
+    ``size``: images are resized to it before inference (static-shape predictors need their own size);
+    scores are always at the ground truth's resolution.
+    """
+    def score(predictor: Predictor) -> dict:
+        matrix = evaluate(predictor, dataset, num_classes, base_size=size, max_images=max_images, progress=False)
+        return {"miou": matrix.miou(), "pixel_accuracy": matrix.pixel_accuracy(), "per_class_iou": matrix.iou().tolist()}
+
+    return score
+
+
 def official_agreement(
     predictor: Predictor,
     dataset,

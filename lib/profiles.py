@@ -73,6 +73,35 @@ class EvalConfig:
 
 
 @dataclass(frozen=True)
+class QuantConfig:
+    """Notebook 04: the deployment paths compared, the images they see and how they are timed."""
+
+    backends: tuple[str, ...] = ("fp32", "fp32-compile", "bf16-compile", "pt2e-int8", "inc-int8", "ort-fp32",
+                                 "ort-int8", "ov-fp32", "ov-bf16", "ov-int8", "ipex-bf16", "ipex-int8")
+    accuracy_aware: tuple[str, ...] = ("inc-autotune", "ov-int8-ac")
+    """Accuracy-aware backends; they evaluate several candidates, so they run on the first
+    ``accuracy_aware_models`` models only."""
+    accuracy_aware_models: int = 1
+    models: tuple[str, ...] = ()
+    """Models to deploy (their checkpoints from notebook 02); empty = all of the profile's trained models."""
+    size: tuple[int, int] = (512, 1024)
+    calib_method: str = "class-balanced"
+    calib_images: int = 8
+    eval_images: int = 20
+    """Validation images scored for every backend (0 = all)."""
+    tuning_images: int = 4
+    """Validation images the accuracy-aware backends score their candidates on."""
+    tolerable_loss: float = 0.01
+    """Relative mIoU loss the accuracy-aware backends accept (0.01 = 1 %)."""
+    latency_repeats: int = 10
+    latency_warmup: int = 2
+    throughput_batch: int = 4
+    throughput_repeats: int = 3
+    calibration_study_backend: str = "ov-int8"
+    calibration_study_methods: tuple[str, ...] = ("random", "class-balanced", "single")
+
+
+@dataclass(frozen=True)
 class Profile:
     """Everything a notebook needs to know about the run it is part of."""
 
@@ -87,6 +116,7 @@ class Profile:
     train: TrainProfile = field(default_factory=TrainProfile)
     train_speed: TrainSpeedConfig = field(default_factory=TrainSpeedConfig)
     evaluate: EvalConfig = field(default_factory=EvalConfig)
+    quant: QuantConfig = field(default_factory=QuantConfig)
 
 
 def available_profiles() -> list[str]:

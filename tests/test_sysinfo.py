@@ -36,7 +36,9 @@ def test_gemm_rate_counts_two_ops_per_multiply_add() -> None:
     expected = 2 * 64**3 / (result["timing"]["median_ms"] * 1e-3) / 1e9
     assert result["giga_ops_per_s"] == pytest.approx(expected)
     with pytest.raises(ValueError, match="multiple of 8"):
-        gemm_rate(torch.int8, 100)
+        gemm_rate(torch.int8, 100, kernel="int_mm")
+    quantized = gemm_rate(torch.int8, 64, repeats=3, kernel="qlinear")
+    assert quantized["dtype"] == "int8" and quantized["name"] == "int8 (qlinear)" and quantized["giga_ops_per_s"] > 0
 
 
 def test_measure_statistics_are_ordered() -> None:

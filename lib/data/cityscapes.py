@@ -164,21 +164,24 @@ class CityscapesSegmentation(Dataset):
         return f"CityscapesSegmentation(root={str(self.root)!r}, split={self.split!r}, " \
                f"class_set={self.class_set.name!r}, images={len(self)})"
 
+    def load_label(self, index: int) -> tuple[np.ndarray, Path]:
+        """The untransformed train-id label (uint8 HxW) of item ``index`` and the file it came from."""
+        sample = self.samples[index]
+        if sample.train_ids is not None and self.class_set == CITYSCAPES19:
+            return check_train_ids(read_label(sample.train_ids), self.class_set.num_classes, sample.train_ids), \
+                sample.train_ids
+        if not sample.label_ids.is_file():
+            raise DatasetError(
+                f"{sample.label_ids}: label ids are needed for class set {self.class_set.name!r}; "
+                "create them from the polygons with cityscapesscripts' json2labelImg"
+            )
+        return label_ids_to_train_ids(read_label(sample.label_ids), self.class_set, sample.label_ids), sample.label_ids
+
     def load_raw(self, index: int) -> tuple[np.ndarray, np.ndarray]:
         """The untransformed ``(image uint8 HxWx3 RGB, label uint8 HxW train ids)`` of item ``index``."""
         sample = self.samples[index]
         image = read_image(sample.image)
-        if sample.train_ids is not None and self.class_set == CITYSCAPES19:
-            label = check_train_ids(read_label(sample.train_ids), self.class_set.num_classes, sample.train_ids)
-            label_path = sample.train_ids
-        else:
-            if not sample.label_ids.is_file():
-                raise DatasetError(
-                    f"{sample.label_ids}: label ids are needed for class set {self.class_set.name!r}; "
-                    "create them from the polygons with cityscapesscripts' json2labelImg"
-                )
-            label = label_ids_to_train_ids(read_label(sample.label_ids), self.class_set, sample.label_ids)
-            label_path = sample.label_ids
+        label, label_path = self.load_label(index)
         if image.shape[:2] != label.shape:
             raise DatasetError(
                 f"{label_path}: label size {label.shape[1]}x{label.shape[0]} does not match image "

@@ -40,6 +40,7 @@ from lib.quant.base import (
     check_size,
     read_meta,
 )
+from lib.sysinfo import native_bf16
 
 __all__ = [
     "BACKENDS",
@@ -75,6 +76,7 @@ BACKENDS: dict[str, Builder] = {
 INT8_BACKENDS = ("pt2e-int8", "inc-int8", "inc-autotune", "ort-int8", "ov-int8", "ov-int8-ac", "ipex-int8")
 PYTORCH_INT8_BACKENDS = ("pt2e-int8", "inc-int8", "inc-autotune", "ipex-int8")
 NEEDS_EVAL_FN = ("inc-autotune", "ov-int8-ac")
+BF16_BACKENDS = ("bf16", "bf16-compile", "ov-bf16", "ipex-bf16")
 
 _PACKAGES = {
     "pt2e": ("torchao",), "inc": ("neural_compressor", "torchao"), "ort": ("onnxruntime", "onnx"),
@@ -92,6 +94,8 @@ def available_backends() -> dict[str, str | None]:
         family = name.split("-")[0]
         missing = [p for p in _PACKAGES.get(family, ()) if importlib.util.find_spec(p) is None]
         status[name] = f"not installed: {', '.join(missing)}" if missing else None
+        if name in BF16_BACKENDS and status[name] is None and not native_bf16("cpu"):
+            status[name] = "this CPU has no native bf16 (AVX512-BF16 or AMX): emulated bf16 is slower than fp32"
         if family == "ipex" and not missing:
             try:
                 ipex._ipex()

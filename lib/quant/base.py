@@ -42,7 +42,7 @@ class QuantContext:
     calib_is_random: bool
     eval_fn: EvalFn | None
     tolerable_loss: float
-    out_dir: Path
+    out_dir: Path | None
     threads: int
     options: dict[str, Any] = field(default_factory=dict)
 

@@ -19,8 +19,9 @@ def label_histograms(dataset: Dataset, num_classes: int, indices: Sequence[int] 
     indices = range(len(dataset)) if indices is None else indices
     rows = []
     for index in indices:
-        label = dataset[index][1]
-        label = torch.as_tensor(label).flatten()
+        # A Cityscapes dataset can read the label alone; any other (image, label) dataset is indexed.
+        label = dataset.load_label(index)[0] if hasattr(dataset, "load_label") else dataset[index][1]
+        label = torch.as_tensor(label).long().flatten()
         label = label[label < num_classes]
         rows.append(torch.bincount(label, minlength=num_classes).numpy())
     return np.stack(rows).astype(np.int64)
@@ -51,11 +52,13 @@ def class_balanced_indices(histograms: np.ndarray, count: int) -> list[int]:
 
 
 def select_calibration(
-    dataset: Dataset, method: str, count: int, num_classes: int, seed: int = 0, pool: int | None = None
+    dataset: Dataset, method: str, count: int, num_classes: int, seed: int = 0, pool: int | None = None,
+    histograms: np.ndarray | None = None,
 ) -> list[int]:
     """Indices of the calibration images for ``method`` (``random``, ``class-balanced``, ``single``).
 
-    ``pool``: choose among the first ``pool`` images only (label histograms cost one read per image).
+    ``pool``: choose among the first ``pool`` images only (label histograms cost one read per image);
+    ``histograms``: precomputed ``label_histograms`` of those images, to choose several times for one read.
     ``single`` is the class-balanced choice of one image: the one showing the most (rarity-weighted) classes.
     """
     if method not in METHODS:
@@ -65,7 +68,8 @@ def select_calibration(
     size = len(dataset) if pool is None else min(pool, len(dataset))
     if method == "random":
         return sorted(np.random.default_rng(seed).choice(size, size=min(count, size), replace=False).tolist())
-    histograms = label_histograms(dataset, num_classes, range(size))
+    if histograms is None:
+        histograms = label_histograms(dataset, num_classes, range(size))
     return class_balanced_indices(histograms, 1 if method == "single" else count)
 
 

@@ -12,9 +12,8 @@ import copy
 import torch
 from torch import nn
 
-from lib.quant.base import BackendUnavailable, Predictor, QuantContext, make_workdir
+from lib.quant.base import BackendUnavailable, Predictor, QuantContext, artefact_bytes, make_workdir, state_dict_bytes
 from lib.quant.torch_native import save_state_dict
-from lib.quant.base import artefact_bytes
 
 
 def _ipex():
@@ -60,6 +59,6 @@ def build_ipex_int8(model: nn.Module, ctx: QuantContext) -> Predictor:
             prepared(batch)
         traced = torch.jit.freeze(torch.jit.trace(convert(prepared), ctx.example, check_trace=False))
         traced(ctx.example)
-    directory, tmp = make_workdir(ctx.out_dir, "ipex-int8")
-    return Predictor("ipex-int8", traced, ctx.input_size, static_size=True, size_bytes=0, artefact=None, workdir=tmp,
-                     notes="IPEX static INT8 (TorchScript); not saved: TorchScript archives are not a safe format")
+    return Predictor("ipex-int8", traced, ctx.input_size, static_size=True, size_bytes=state_dict_bytes(traced),
+                     artefact=None, notes="IPEX static INT8 (TorchScript); not saved: TorchScript archives are not a safe "
+                     "format; size is that of its state dict")

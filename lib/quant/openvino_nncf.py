@@ -114,16 +114,23 @@ def build_ov_int8_ac(model: nn.Module, ctx: QuantContext) -> Predictor:
     dataset, count = _calibration_dataset(ctx)
     trials: list[dict] = []
 
-    def validate(compiled, _items) -> float:
+    def validate(compiled, _items) -> tuple[float, list[float]]:
         request = compiled.create_infer_request()
         score = float(ctx.eval_fn(lambda images: torch.from_numpy(request.infer({0: images.numpy()})[0])))
-        trials.append({"trial": len(trials), "score": score})
-        return score
+        trials.append({"trial": len(trials), "config": "NNCF evaluation (fp32, int8 or partly reverted)", "score": score})
+        return score, [score]  # (metric, per-item values): tells NNCF this is a metric, not a loss
 
-    # The validation "dataset" is a single token: eval_fn already knows its images.
+    # The validation "dataset" is a single token: eval_fn already knows its images. NNCF never iterates it,
+    # so the number of ranking workers must be given (it would be derived from the dataset's size).
+    from nncf.quantization.advanced_parameters import AdvancedAccuracyRestorerParameters
+
+    # Each iteration reverts one group of layers to FP32 and re-scores: bound the search on small CPUs.
+    restorer = AdvancedAccuracyRestorerParameters(max_num_iterations=ctx.options.get("max_iterations", 5),
+                                                  num_ranking_workers=1)
     quantized = nncf.quantize_with_accuracy_control(
         convert(model, ctx.example), dataset, nncf.Dataset([0]), validate, max_drop=ctx.tolerable_loss,
-        drop_type=nncf.DropType.RELATIVE, subset_size=count, preset=nncf.QuantizationPreset.PERFORMANCE)
+        drop_type=nncf.DropType.RELATIVE, subset_size=count, preset=nncf.QuantizationPreset.PERFORMANCE,
+        advanced_accuracy_restorer_parameters=restorer)
     predictor = _finish("ov-int8-ac", quantized, ctx,
                         f"NNCF quantize_with_accuracy_control, relative max drop {ctx.tolerable_loss}")
     predictor.trials = trials

@@ -1,0 +1,179 @@
+"""The deployment benchmark: every backend of ``lib.quant`` on one model, same images, same threads.
+
+For each backend: build time, size on disk, batch-1 latency (warm-up, median, p90, min), batch-N
+throughput, and — given a scoring function — mIoU and per-class IoU, the drop against FP32 eager and
+the speed-up over it, and the achieved GOP/s against this machine's measured peak.
+A backend whose package is missing is *skipped* with the reason; one that breaks is *failed* with the error.
+"""
+
+from __future__ import annotations
+
+import math
+import traceback
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+from lib.bench.inference import benchmark_predictor
+from lib.quant import INT8_BACKENDS, NEEDS_EVAL_FN, BackendUnavailable, Predictor, achieved_gops, available_backends, quantize
+
+ScoreFn = Callable[[Callable[[torch.Tensor], torch.Tensor]], dict[str, Any]]
+"""Scores a predictor: returns at least ``{"miou": float}``, optionally ``"per_class_iou": list[float]``."""
+
+REFERENCE = "fp32"
+
+
+def benchmark_backends(
+    model: nn.Module,
+    model_name: str,
+    backends: Sequence[str],
+    input_size: tuple[int, int],
+    calib: Iterable[Any] | None = None,
+    score_fn: ScoreFn | None = None,
+    tuning_score_fn: Callable[[Callable], float | Mapping[str, Any]] | None = None,
+    tolerable_loss: float = 0.01,
+    macs: float | None = None,
+    int8_peak_gops: float | None = None,
+    repeats: int = 10,
+    warmup: int = 2,
+    throughput_batch: int = 4,
+    throughput_repeats: int = 3,
+    out_dir: str | Path | None = None,
+    progress: bool = True,
+) -> tuple[list[dict[str, Any]], dict[str, Predictor]]:
+    """One record per backend (see module docstring) and the predictors that were built.
+
+    ``fp32`` (eager) is always measured first: it is the reference for ``delta_miou`` and ``speedup``.
+    ``tuning_score_fn`` (default: ``score_fn``'s mIoU) is what the accuracy-aware backends optimise; give them
+    a smaller subset than ``score_fn`` since they evaluate many candidates.
+    """
+    backends = [REFERENCE] + [b for b in backends if b != REFERENCE]
+    calib = list(calib) if calib is not None else None
+    tuning_fn = tuning_score_fn or score_fn
+    tuning_score = (lambda predictor: scalar_score(tuning_fn(predictor))) if tuning_fn is not None else None
+    reasons = available_backends()
+    records: list[dict[str, Any]] = []
+    predictors: dict[str, Predictor] = {}
+    for backend in tqdm(backends, desc=model_name, disable=not progress):
+        record: dict[str, Any] = {"model": model_name, "backend": backend, "status": "ok", "reason": "",
+                                  "int8": backend in INT8_BACKENDS}
+        records.append(record)
+        if backend not in reasons:
+            raise ValueError(f"unknown backend {backend!r}; choose from {', '.join(reasons)}")
+        if reasons[backend]:
+            record.update(status="skipped", reason=reasons[backend])
+            continue
+        if backend in NEEDS_EVAL_FN and tuning_score is None:
+            record.update(status="skipped", reason="accuracy-aware: needs validation data (a score function)")
+            continue
+        try:
+            predictor = quantize(model, backend, calib, input_size=input_size, eval_fn=tuning_score,
+                                 tolerable_loss=tolerable_loss, out_dir=Path(out_dir) / model_name if out_dir else None)
+            if out_dir is not None and predictor.artefact is not None:
+                predictor.save(predictor.artefact.parent)  # writes predictor.json: reloadable with load_predictor
+            record.update(measure_predictor(predictor, input_size, repeats, warmup, throughput_batch, throughput_repeats))
+            if score_fn is not None:
+                scores = score_fn(predictor)
+                record["miou"] = float(scores["miou"])
+                if "per_class_iou" in scores:
+                    record["per_class_iou"] = [float(x) for x in scores["per_class_iou"]]
+            predictors[backend] = predictor
+        except BackendUnavailable as err:
+            record.update(status="skipped", reason=str(err))
+        except Exception as err:  # one broken backend must not hide the others' results
+            record.update(status="failed", reason=f"{type(err).__name__}: {err}".strip()[:500],
+                          traceback=traceback.format_exc(limit=3))
+    add_relative_figures(records, macs, int8_peak_gops)
+    return records, predictors
+
+
+def scalar_score(score: float | Mapping[str, Any]) -> float:
+    """A score function's result as one number: its ``miou`` when it returns a mapping."""
+    return float(score["miou"] if isinstance(score, Mapping) else score)
+
+
+def measure_predictor(predictor: Predictor, input_size: tuple[int, int], repeats: int, warmup: int,
+                      throughput_batch: int, throughput_repeats: int) -> dict[str, Any]:
+    """Size, build time, batch-1 latency and batch-N throughput of a built predictor."""
+    single = benchmark_predictor(predictor, input_size, 1, repeats, warmup)
+    batched = benchmark_predictor(predictor, input_size, throughput_batch, throughput_repeats, 1)
+    return {"notes": predictor.notes, "quantize_s": predictor.quantize_seconds, "size_mb": predictor.size_bytes / 1e6,
+            "latency_ms_median": single["median_ms"], "latency_ms_p90": single["p90_ms"],
+            "latency_ms_min": single["min_ms"], "latency_repeats": single["repeats"], "threads": single["threads"],
+            "throughput_batch": throughput_batch, "images_per_s": batched["images_per_s"],
+            "trials": predictor.trials}
+
+
+def add_relative_figures(records: list[dict[str, Any]], macs: float | None, int8_peak_gops: float | None) -> None:
+    """``delta_miou`` and ``speedup_vs_fp32_eager`` against the model's FP32 eager record; GOP/s vs the peak."""
+    reference = next((r for r in records if r["backend"] == REFERENCE and r["status"] == "ok"), None)
+    for record in records:
+        if record["status"] != "ok":
+            continue
+        if reference is not None:
+            record["speedup_vs_fp32_eager"] = reference["latency_ms_median"] / record["latency_ms_median"]
+            if "miou" in record and "miou" in reference:
+                record["delta_miou"] = record["miou"] - reference["miou"]
+        if macs:
+            record["achieved_gops"] = achieved_gops(macs, record["latency_ms_median"])
+            if int8_peak_gops:
+                record["fraction_of_int8_peak"] = record["achieved_gops"] / int8_peak_gops
+
+
+def summary_ratios(records: list[dict[str, Any]]) -> dict[str, Any]:
+    """The quantities the targets speak of, per model: best INT8 speed-up and its mIoU drop, best PyTorch-native
+    INT8 against the fastest path, the best path's share of the INT8 GEMM peak."""
+    out: dict[str, Any] = {}
+    for model in dict.fromkeys(r["model"] for r in records):
+        ok = [r for r in records if r["model"] == model and r["status"] == "ok"]
+        int8 = [r for r in ok if r["int8"]]
+        if not ok:
+            continue
+        fastest = min(ok, key=lambda r: r["latency_ms_median"])
+        row: dict[str, Any] = {"fastest_backend": fastest["backend"], "fastest_ms": fastest["latency_ms_median"],
+                               "fastest_fraction_of_int8_peak": fastest.get("fraction_of_int8_peak", math.nan)}
+        if int8:
+            best = min(int8, key=lambda r: r["latency_ms_median"])
+            row.update(best_int8_backend=best["backend"], best_int8_speedup=best.get("speedup_vs_fp32_eager", math.nan),
+                       best_int8_delta_miou=best.get("delta_miou", math.nan))
+        native = [r for r in int8 if r["backend"] in ("pt2e-int8", "inc-int8", "inc-autotune", "ipex-int8")]
+        if native:
+            best_native = min(native, key=lambda r: r["latency_ms_median"])
+            row.update(best_pytorch_int8_backend=best_native["backend"],
+                       pytorch_int8_vs_fastest=best_native["latency_ms_median"] / fastest["latency_ms_median"])
+        out[model] = row
+    return out
+
+
+TARGETS = {"best_int8_speedup": 5.0, "best_int8_delta_miou": -0.01, "pytorch_int8_vs_fastest": 1.3,
+           "fastest_fraction_of_int8_peak": 0.6}
+"""The deployment targets on a 2-core CPU at 512×1024: INT8 ≥ 5× FP32 eager with ≤ 1 point mIoU drop, the best
+PyTorch-native INT8 within 1.3× of the fastest path, the fastest path at ≥ 60 % of the INT8 GEMM peak."""
+
+
+def target_verdicts(summary: dict[str, dict[str, Any]]) -> dict[str, dict[str, str]]:
+    """Per model, each target ``met``, ``not met`` or ``n/a`` (the path or the peak was not measured)."""
+
+    def verdict(ok: bool | None) -> str:
+        return "n/a" if ok is None else ("met" if ok else "not met")
+
+    def value(row: dict[str, Any], key: str) -> float | None:
+        number = row.get(key)
+        return None if number is None or math.isnan(number) else float(number)
+
+    verdicts = {}
+    for model, row in summary.items():
+        speedup, drop = value(row, "best_int8_speedup"), value(row, "best_int8_delta_miou")
+        native, peak = value(row, "pytorch_int8_vs_fastest"), value(row, "fastest_fraction_of_int8_peak")
+        verdicts[model] = {
+            "INT8 ≥5× and drop ≤1 pt": verdict(None if speedup is None or drop is None else
+                                               speedup >= TARGETS["best_int8_speedup"]
+                                               and drop >= TARGETS["best_int8_delta_miou"]),
+            "PyTorch INT8 within 1.3×": verdict(None if native is None else native <= TARGETS["pytorch_int8_vs_fastest"]),
+            "≥60 % of INT8 peak": verdict(None if peak is None else peak >= TARGETS["fastest_fraction_of_int8_peak"]),
+        }
+    return verdicts
