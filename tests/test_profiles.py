@@ -51,3 +51,18 @@ def test_profile_from_a_file(tmp_path: Path) -> None:
     path.write_text("description: mine\nthreads: 1\n")
     profile = load_profile(str(path))
     assert profile.name == "mine" and profile.threads == 1
+
+
+@pytest.mark.parametrize("name", available_profiles())
+def test_quantization_settings_name_real_backends_and_models(name: str) -> None:
+    from lib.models import MODELS
+    from lib.quant import BACKENDS, NEEDS_EVAL_FN
+    from lib.quant.calibration import METHODS
+
+    profile = load_profile(name)
+    quant = profile.quant
+    assert set(quant.backends) <= set(BACKENDS) and set(quant.accuracy_aware) <= set(NEEDS_EVAL_FN)
+    assert quant.calibration_study_backend in BACKENDS
+    assert quant.calib_method in METHODS and set(quant.calibration_study_methods) <= set(METHODS)
+    assert set(quant.models) <= set(profile.train.models) and set(profile.train.models) <= set(MODELS)
+    assert all(side % 32 == 0 for side in quant.size) and "fp32" in quant.backends

@@ -72,9 +72,9 @@ def _eager(model: nn.Module, ctx: QuantContext, precision: str) -> Predictor:
         with _autocast(precision):
             return model(images)
 
-    directory, tmp = make_workdir(ctx.out_dir, f"{precision}-eager")
+    directory, tmp = make_workdir(ctx.out_dir, precision)
     artefact = save_state_dict(model, directory / "model.pt")
-    return Predictor(f"{precision}" if precision == "bf16" else "fp32", run, ctx.input_size, static_size=False,
+    return Predictor(precision, run, ctx.input_size, static_size=False,
                      size_bytes=artefact_bytes(artefact), artefact=artefact, workdir=tmp,
                      notes="eager PyTorch" + (", bf16 autocast, channels_last" if precision == "bf16" else ""))
 
