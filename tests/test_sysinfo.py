@@ -46,3 +46,23 @@ def test_measure_statistics_are_ordered() -> None:
     assert timing.repeats == 7 and timing.min_ms <= timing.median_ms <= timing.p90_ms <= timing.max_ms
     with pytest.raises(ValueError):
         measure(lambda: None, repeats=0)
+
+
+def test_auto_precision_is_bf16_only_with_native_bf16(monkeypatch: pytest.MonkeyPatch) -> None:
+    import lib.sysinfo
+    from lib.runtime import resolve_precision
+
+    monkeypatch.setattr(lib.sysinfo, "native_bf16", lambda device: True)
+    assert resolve_precision("auto", "cpu") == "bf16"
+    monkeypatch.setattr(lib.sysinfo, "native_bf16", lambda device: False)
+    assert resolve_precision("auto", "cpu") == "fp32"
+    assert resolve_precision("bf16", "cpu") == "bf16" and resolve_precision("fp32", "cpu") == "fp32"
+
+
+def test_native_bf16_follows_the_isa(monkeypatch: pytest.MonkeyPatch) -> None:
+    import lib.sysinfo
+
+    monkeypatch.setattr(lib.sysinfo, "cpu_flags", lambda: {"avx2", "avx512f"})
+    assert not lib.sysinfo.native_bf16("cpu")
+    monkeypatch.setattr(lib.sysinfo, "cpu_flags", lambda: {"avx2", "avx512f", "avx512_bf16"})
+    assert lib.sysinfo.native_bf16("cpu")

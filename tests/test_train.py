@@ -167,16 +167,22 @@ def test_resume_refuses_changed_recipe(train_data: Path, tmp_path: Path) -> None
 
 
 def test_worker_forked_after_opencv_use_does_not_deadlock(train_data: Path) -> None:
-    """Validation resizes images in the main process between epochs; the next epoch forks new workers."""
-    import cv2
+    """Validation resizes images in the main process between epochs; the next epoch forks new workers.
 
-    from lib.data.cityscapes import CityscapesSegmentation
-    from lib.train.loop import single_threaded_worker
-
+    Run in a fresh interpreter, as in a notebook kernel: forking the test process itself (which has loaded
+    OpenVINO's and ONNX Runtime's thread pools in other tests) is a different and unsupported situation.
+    """
+    script = f"""
+import cv2, numpy as np, torch
+from lib.data.cityscapes import CityscapesSegmentation
+from lib.train.loop import single_threaded_worker
+dataset = CityscapesSegmentation({str(train_data)!r}, "train")
+for epoch in range(2):
     cv2.resize(np.zeros((1024, 2048, 3), np.uint8), (1024, 512))  # would start OpenCV's thread pool
-    dataset = CityscapesSegmentation(train_data, "train")
-    for _epoch in range(2):
-        loader = torch.utils.data.DataLoader(dataset, batch_size=1, num_workers=1, timeout=60,
-                                             worker_init_fn=single_threaded_worker)
-        assert len(list(loader)) == len(dataset)
-        cv2.resize(np.zeros((1024, 2048, 3), np.uint8), (1024, 512))
+    loader = torch.utils.data.DataLoader(dataset, batch_size=1, num_workers=1, timeout=60,
+                                         worker_init_fn=single_threaded_worker)
+    assert len(list(loader)) == len(dataset)
+print("ok")
+"""
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=240)
+    assert result.returncode == 0 and result.stdout.strip().endswith("ok"), result.stderr[-2000:]
