@@ -22,15 +22,14 @@ from lib.models import MODELS, create_model, model_summary
 from lib.quant import BACKENDS
 from lib.runtime import set_threads
 from lib.sysinfo import machine_report
+from lib.train.__main__ import size_pair
 
 TASKS = ("segmentation",)
 
 
-def size_pair(text: str) -> tuple[int, int]:
-    try:
-        height, width = (int(part) for part in text.lower().split("x"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected HEIGHTxWIDTH such as 512x1024, got {text!r}") from None
+def stride_size(text: str) -> tuple[int, int]:
+    """``"512x1024"`` → ``(512, 1024)``, both sides multiples of 32 (the models' output stride)."""
+    height, width = size_pair(text)
     if height <= 0 or width <= 0 or height % 32 or width % 32:
         raise argparse.ArgumentTypeError(f"{text}: both sides must be positive multiples of 32 (the models' stride)")
     return height, width
@@ -44,7 +43,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--checkpoint", type=Path, help="local weights (loaded with weights_only=True)")
     parser.add_argument("--num-classes", type=int, default=None,
                         help="classes of the model (default: those of --class-set)")
-    parser.add_argument("--size", type=size_pair, default=(512, 1024), help="input HEIGHTxWIDTH (default 512x1024)")
+    parser.add_argument("--size", type=stride_size, default=(512, 1024), help="input HEIGHTxWIDTH (default 512x1024)")
     parser.add_argument("--backends", default="fp32,fp32-compile,pt2e-int8,inc-int8,ort-int8,ov-int8",
                         help=f"comma-separated, from: {', '.join(BACKENDS)}")
     parser.add_argument("--data", type=Path, help="Cityscapes-layout root for calibration and mIoU")

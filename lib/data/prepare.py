@@ -157,7 +157,7 @@ def class_pixel_counts(dataset: CityscapesSegmentation, progress: bool = True) -
     num_classes = dataset.class_set.num_classes
     counts = np.zeros(num_classes + 1, dtype=np.int64)
     for index in tqdm(range(len(dataset)), desc=f"pixels {dataset.split}", disable=not progress, leave=False):
-        _, label = dataset.load_raw(index)
+        label, _ = dataset.load_label(index)  # the label alone: no image decode
         histogram = np.bincount(label.ravel(), minlength=256)
         counts[:num_classes] += histogram[:num_classes]
         counts[num_classes] += histogram[IGNORE_INDEX]

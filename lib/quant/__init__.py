@@ -130,7 +130,7 @@ def quantize(
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
     size = check_size(input_size)
     calib, is_random = calibration_batches(calib_loader, size, batch, max_calib_batches)
-    ctx = QuantContext(input_size=size, batch=batch, calib=calib, calib_is_random=is_random, eval_fn=eval_fn,
+    ctx = QuantContext(input_size=size, batch=batch, calib=calib, eval_fn=eval_fn,
                        tolerable_loss=tolerable_loss, out_dir=Path(out_dir) if out_dir is not None else None,
                        threads=threads or torch.get_num_threads(), options=options)
     model = model.eval()

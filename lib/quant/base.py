@@ -39,7 +39,6 @@ class QuantContext:
     batch: int
     calib: list[torch.Tensor]
     """Calibration batches, each ``n×3×H×W`` at ``input_size``."""
-    calib_is_random: bool
     eval_fn: EvalFn | None
     tolerable_loss: float
     out_dir: Path | None
