@@ -78,6 +78,9 @@ class QuantConfig:
 
     backends: tuple[str, ...] = ("fp32", "fp32-compile", "bf16-compile", "pt2e-int8", "inc-int8", "ort-fp32",
                                  "ort-int8", "ov-fp32", "ov-bf16", "ov-int8", "ipex-bf16", "ipex-int8")
+    """Paths measured on every model."""
+    first_model_backends: tuple[str, ...] = ()
+    """Paths measured on the first model only: on a small CPU each ``torch.compile`` path costs minutes per model."""
     accuracy_aware: tuple[str, ...] = ("inc-autotune", "ov-int8-ac")
     """Accuracy-aware backends; they evaluate several candidates, so they run on the first
     ``accuracy_aware_models`` models only."""
@@ -97,8 +100,20 @@ class QuantConfig:
     latency_warmup: int = 2
     throughput_batch: int = 4
     throughput_repeats: int = 3
+    throughput_compiled: bool = True
+    """Measure batch-N throughput of the ``torch.compile`` paths too: a second batch size is a second compile."""
     calibration_study_backend: str = "ov-int8"
     calibration_study_methods: tuple[str, ...] = ("random", "class-balanced", "single")
+
+    def backends_for(self, index: int) -> list[str]:
+        """The paths measured on the profile's ``index``-th model (0 = the first)."""
+        extra = list(self.first_model_backends) if index == 0 else []
+        tuned = list(self.accuracy_aware) if index < self.accuracy_aware_models else []
+        return list(dict.fromkeys([*self.backends, *extra, *tuned]))
+
+    def all_backends(self) -> list[str]:
+        """Every path this profile measures on some model."""
+        return list(dict.fromkeys([*self.backends, *self.first_model_backends, *self.accuracy_aware]))
 
 
 @dataclass(frozen=True)

@@ -61,8 +61,19 @@ def test_quantization_settings_name_real_backends_and_models(name: str) -> None:
 
     profile = load_profile(name)
     quant = profile.quant
-    assert set(quant.backends) <= set(BACKENDS) and set(quant.accuracy_aware) <= set(NEEDS_EVAL_FN)
+    assert set(quant.all_backends()) <= set(BACKENDS) and set(quant.accuracy_aware) <= set(NEEDS_EVAL_FN)
     assert quant.calibration_study_backend in BACKENDS
     assert quant.calib_method in METHODS and set(quant.calibration_study_methods) <= set(METHODS)
     assert set(quant.models) <= set(profile.train.models) and set(profile.train.models) <= set(MODELS)
     assert all(side % 32 == 0 for side in quant.size) and "fp32" in quant.backends
+
+
+def test_first_model_and_accuracy_aware_paths_go_to_the_first_models_only() -> None:
+    from lib.profiles import QuantConfig
+
+    cfg = QuantConfig(backends=("fp32", "ort-int8"), first_model_backends=("inc-int8",),
+                      accuracy_aware=("inc-autotune",), accuracy_aware_models=2)
+    assert cfg.backends_for(0) == ["fp32", "ort-int8", "inc-int8", "inc-autotune"]
+    assert cfg.backends_for(1) == ["fp32", "ort-int8", "inc-autotune"]
+    assert cfg.backends_for(2) == ["fp32", "ort-int8"]
+    assert cfg.all_backends() == ["fp32", "ort-int8", "inc-int8", "inc-autotune"]

@@ -9,8 +9,8 @@ import pytest
 import torch
 from torch import nn
 
-from lib.bench.deployment import benchmark_backends, summary_ratios
-from lib.quant import BACKENDS, available_backends, load_predictor, quantize
+from lib.bench.deployment import benchmark_backends, measure_predictor, summary_ratios
+from lib.quant import BACKENDS, Predictor, available_backends, load_predictor, quantize
 from lib.quant.calibration import class_balanced_indices, select_calibration
 
 SIZE = (32, 64)
@@ -146,6 +146,17 @@ def test_benchmark_records_reference_skips_and_ratios(trained: TinySegNet) -> No
         assert record["latency_ms_median"] > 0 and record["achieved_gops"] > 0 and "fraction_of_int8_peak" in record
         assert summary_ratios(records)["tiny"]["best_int8_backend"] == "ort-int8"
     assert "fp32" in predictors
+
+
+def test_compiled_paths_may_skip_the_batched_throughput(trained: TinySegNet) -> None:
+    # a compiled graph recompiles for every new batch size: a profile may leave its throughput unmeasured
+    compiled = Predictor("compiled", trained, SIZE, static_size=True, size_bytes=1, compiled=True)
+    skipped = measure_predictor(compiled, SIZE, 2, 1, throughput_batch=2, throughput_repeats=1, throughput_compiled=False)
+    assert skipped["images_per_s"] is None and skipped["throughput_batch"] is None and skipped["latency_ms_median"] > 0
+    measured = measure_predictor(compiled, SIZE, 2, 1, throughput_batch=2, throughput_repeats=1)
+    assert measured["images_per_s"] > 0 and measured["throughput_batch"] == 2
+    eager = Predictor("eager", trained, SIZE, static_size=False, size_bytes=1)
+    assert measure_predictor(eager, SIZE, 2, 1, 2, 1, throughput_compiled=False)["images_per_s"] > 0
 
 
 def test_class_balanced_picks_rare_classes_first() -> None:

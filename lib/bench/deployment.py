@@ -42,6 +42,7 @@ def benchmark_backends(
     warmup: int = 2,
     throughput_batch: int = 4,
     throughput_repeats: int = 3,
+    throughput_compiled: bool = True,
     out_dir: str | Path | None = None,
     progress: bool = True,
 ) -> tuple[list[dict[str, Any]], dict[str, Predictor]]:
@@ -49,7 +50,8 @@ def benchmark_backends(
 
     ``fp32`` (eager) is always measured first: it is the reference for ``delta_miou`` and ``speedup``.
     ``tuning_score_fn`` (default: ``score_fn``'s mIoU) is what the accuracy-aware backends optimise; give them
-    a smaller subset than ``score_fn`` since they evaluate many candidates.
+    a smaller subset than ``score_fn`` since they evaluate many candidates. ``throughput_compiled=False`` leaves
+    the batch-N throughput of ``torch.compile`` paths unmeasured (None): each new batch size recompiles them.
     """
     backends = [REFERENCE] + [b for b in backends if b != REFERENCE]
     calib = list(calib) if calib is not None else None
@@ -75,7 +77,8 @@ def benchmark_backends(
                                  tolerable_loss=tolerable_loss, out_dir=Path(out_dir) / model_name if out_dir else None)
             if out_dir is not None and predictor.artefact is not None:
                 predictor.save(predictor.artefact.parent)  # writes predictor.json: reloadable with load_predictor
-            record.update(measure_predictor(predictor, input_size, repeats, warmup, throughput_batch, throughput_repeats))
+            record.update(measure_predictor(predictor, input_size, repeats, warmup, throughput_batch, throughput_repeats,
+                                            throughput_compiled))
             if score_fn is not None:
                 scores = score_fn(predictor)
                 record["miou"] = float(scores["miou"])
@@ -97,10 +100,14 @@ def scalar_score(score: float | Mapping[str, Any]) -> float:
 
 
 def measure_predictor(predictor: Predictor, input_size: tuple[int, int], repeats: int, warmup: int,
-                      throughput_batch: int, throughput_repeats: int) -> dict[str, Any]:
-    """Size, build time, batch-1 latency and batch-N throughput of a built predictor."""
+                      throughput_batch: int, throughput_repeats: int, throughput_compiled: bool = True) -> dict[str, Any]:
+    """Size, build time, batch-1 latency and batch-N throughput (None for a compiled predictor unless
+    ``throughput_compiled``)."""
     single = benchmark_predictor(predictor, input_size, 1, repeats, warmup)
-    batched = benchmark_predictor(predictor, input_size, throughput_batch, throughput_repeats, 1)
+    if predictor.compiled and not throughput_compiled:
+        throughput_batch, batched = None, {"images_per_s": None}
+    else:
+        batched = benchmark_predictor(predictor, input_size, throughput_batch, throughput_repeats, 1)
     return {"notes": predictor.notes, "quantize_s": predictor.quantize_seconds, "size_mb": predictor.size_bytes / 1e6,
             "latency_ms_median": single["median_ms"], "latency_ms_p90": single["p90_ms"],
             "latency_ms_min": single["min_ms"], "latency_repeats": single["repeats"], "threads": single["threads"],

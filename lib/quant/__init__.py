@@ -166,7 +166,7 @@ def load_predictor(directory: str | Path, model: nn.Module | None = None, thread
         module = torch.export.load(str(artefact)).module()
         example = torch.zeros(1, 3, *size)
         predictor = Predictor(backend, torch_native.compile_module(module, example), size, static_size=True,
-                              size_bytes=meta["size_bytes"], artefact=artefact, notes=meta["notes"])
+                              size_bytes=meta["size_bytes"], artefact=artefact, notes=meta["notes"], compiled=True)
     else:
         if model is None:
             raise ValueError(f"{directory}: backend {backend!r} saved weights only; pass model=<same architecture>")

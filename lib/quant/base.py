@@ -67,6 +67,7 @@ class Predictor:
 
     ``static_size``: the artefact was built for ``input_size`` only (exported graphs, ONNX, IR, compiled
     graphs); any other H×W raises a ``ValueError`` naming both sizes. The batch size may vary.
+    ``compiled``: a ``torch.compile`` graph, compiled again (minutes on a small CPU) for each new batch size.
     """
 
     def __init__(
@@ -79,11 +80,13 @@ class Predictor:
         artefact: Path | None = None,
         notes: str = "",
         workdir: tempfile.TemporaryDirectory | None = None,
+        compiled: bool = False,
     ) -> None:
         self.name = name
         self._fn = fn
         self.input_size = tuple(input_size)
         self.static_size = static_size
+        self.compiled = compiled
         self.size_bytes = size_bytes
         self.artefact = artefact
         self.notes = notes

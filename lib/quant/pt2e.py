@@ -60,7 +60,7 @@ def _finish(name: str, converted: nn.Module, ctx: QuantContext, notes: str) -> P
     size = save_program(converted, ctx.export_example, artefact)
     compiled = compile_module(converted, ctx.example)
     return Predictor(name, compiled, ctx.input_size, static_size=True, size_bytes=size, artefact=artefact,
-                     workdir=tmp, notes=notes)
+                     workdir=tmp, notes=notes, compiled=True)
 
 
 def _torchao():

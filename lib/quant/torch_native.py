@@ -86,7 +86,7 @@ def _compiled(model: nn.Module, ctx: QuantContext, precision: str) -> Predictor:
     artefact = save_state_dict(model, directory / "model.pt")
     compiled = compile_module(lambda x: _call_autocast(model, x, precision), ctx.example)
     return Predictor(name, compiled, ctx.input_size, static_size=True, size_bytes=artefact_bytes(artefact),
-                     artefact=artefact, workdir=tmp,
+                     artefact=artefact, workdir=tmp, compiled=True,
                      notes="torch.compile (inductor, freezing)" + (", bf16 autocast" if precision == "bf16" else ""))
 
 
