@@ -9,7 +9,7 @@ import pytest
 import torch
 from torch import nn
 
-from lib.bench.deployment import benchmark_backends, measure_predictor, summary_ratios
+from lib.bench.deployment import benchmark_backends, measure_predictor, summary_ratios, target_verdicts
 from lib.quant import BACKENDS, Predictor, available_backends, load_predictor, quantize
 from lib.quant.calibration import class_balanced_indices, select_calibration
 
@@ -146,6 +146,22 @@ def test_benchmark_records_reference_skips_and_ratios(trained: TinySegNet) -> No
         assert record["latency_ms_median"] > 0 and record["achieved_gops"] > 0 and "fraction_of_int8_peak" in record
         assert summary_ratios(records)["tiny"]["best_int8_backend"] == "ort-int8"
     assert "fp32" in predictors
+
+
+def test_summary_ratios_and_the_speedup_at_int8_peak() -> None:
+    def record(backend: str, ms: float, miou: float, fraction: float) -> dict:
+        return {"model": "m", "backend": backend, "status": "ok", "int8": backend != "fp32", "latency_ms_median": ms,
+                "miou": miou, "fraction_of_int8_peak": fraction}
+
+    records = [record("fp32", 1000.0, 0.50, 0.2), record("ort-int8", 250.0, 0.49, 0.8), record("pt2e-int8", 300.0, 0.495, 0.67)]
+    for r in records:
+        r.update(speedup_vs_fp32_eager=1000.0 / r["latency_ms_median"], delta_miou=r["miou"] - 0.50)
+    row = summary_ratios(records)["m"]
+    assert row["best_int8_backend"] == "ort-int8" and row["best_int8_speedup"] == 4.0
+    assert row["best_pytorch_int8_backend"] == "pt2e-int8" and row["pytorch_int8_vs_fastest"] == pytest.approx(1.2)
+    assert row["int8_speedup_at_peak"] == pytest.approx(5.0)  # fp32 eager runs at 20 % of the INT8 peak
+    verdicts = target_verdicts(summary_ratios(records))["m"]
+    assert verdicts == {"INT8 ≥5× and drop ≤1 pt": "not met", "PyTorch INT8 within 1.3×": "met", "≥60 % of INT8 peak": "met"}
 
 
 def test_compiled_paths_may_skip_the_batched_throughput(trained: TinySegNet) -> None:
