@@ -41,6 +41,13 @@ def test_gemm_rate_counts_two_ops_per_multiply_add() -> None:
     assert quantized["dtype"] == "int8" and quantized["name"] == "int8 (qlinear)" and quantized["giga_ops_per_s"] > 0
 
 
+def test_gemm_rate_shrinks_slow_products_to_fit_the_budget() -> None:
+    from lib.bench.gemm import PROBE_SIZE
+
+    assert gemm_rate(torch.float32, 4 * PROBE_SIZE, repeats=3, budget_s=1e-6)["size"] == PROBE_SIZE
+    assert gemm_rate(torch.float32, 2 * PROBE_SIZE, repeats=3, budget_s=1e6)["size"] == 2 * PROBE_SIZE
+
+
 def test_measure_statistics_are_ordered() -> None:
     timing = measure(lambda: sum(range(1000)), repeats=7, warmup=1)
     assert timing.repeats == 7 and timing.min_ms <= timing.median_ms <= timing.p90_ms <= timing.max_ms

@@ -8,12 +8,22 @@ from collections.abc import Callable
 
 import torch
 
-from lib.bench.timing import Timing, measure
+from lib.bench.timing import Timing, measure, synchronize
 
 KERNELS = ("matmul", "int_mm", "qlinear")
 """``matmul``: ``torch.matmul`` in the given dtype. ``int_mm``: ``torch._int_mm`` (int8 × int8 → int32).
 ``qlinear``: the quantized linear of torch's x86 engine (uint8 activations × int8 weights, fbgemm/oneDNN),
 the kind of kernel INT8 inference engines run; on CPUs without VNNI it is far faster than ``_int_mm``."""
+
+
+PROBE_SIZE = 256
+
+
+def _seconds(call: Callable[[], object], device: torch.device) -> float:
+    start = time.perf_counter()
+    call()
+    synchronize(device)
+    return time.perf_counter() - start
 
 
 def _gemm_call(dtype: torch.dtype, size: int, device: torch.device, kernel: str) -> Callable[[], object]:
@@ -49,19 +59,22 @@ def gemm_rate(
 
     ``kernel``: see ``KERNELS`` (int8 kernels ignore ``dtype``). ``budget_s`` keeps slow paths short: when one
     product takes more than a quarter of it (bf16 emulated on a CPU without native bf16, ``_int_mm`` without
-    VNNI), the size is halved (down to 256) and repeats are reduced (to at least 3); the size used is reported.
+    VNNI), the size is halved (down to ``PROBE_SIZE``) and repeats are reduced (to at least 3); the size used is
+    reported.
     """
     if kernel not in KERNELS:
         raise ValueError(f"unknown kernel {kernel!r}; choose one of {KERNELS}")
     device = torch.device(device)
-    while True:
-        run = _gemm_call(dtype, size, device, kernel)
-        start = time.perf_counter()
-        run()  # first warm-up call, also the estimate of one call's time
-        one_call = time.perf_counter() - start
-        if one_call * 4 <= budget_s or size <= 256:
-            break
-        size //= 2
+    # A product at a small size predicts a large one (time grows as size³): choose the size without running the
+    # slow large products (an emulated bf16 product at 2048² takes about 20 s on 2 AVX2 cores).
+    probe_size = min(size, PROBE_SIZE)
+    probe = _gemm_call(dtype, probe_size, device, kernel)
+    _seconds(probe, device)  # warm-up: thread pool, allocator
+    predicted = _seconds(probe, device) * (size / probe_size) ** 3
+    while predicted * 4 > budget_s and size > PROBE_SIZE:
+        size, predicted = size // 2, predicted / 8
+    run = _gemm_call(dtype, size, device, kernel)
+    one_call = _seconds(run, device)  # also the first warm-up call
     repeats = max(3, min(repeats, int(budget_s / max(one_call, 1e-9))))
     timing: Timing = measure(run, repeats=repeats, warmup=1, device=device)
     ops = 2.0 * size**3

@@ -27,7 +27,8 @@ class Timing:
         return asdict(self)
 
 
-def _synchronize(device: torch.device | None) -> None:
+def synchronize(device: torch.device | None) -> None:
+    """Wait for the work queued on a CUDA/XPU device (nothing to wait for on CPU)."""
     if device is not None and device.type == "cuda":
         torch.cuda.synchronize(device)
     elif device is not None and device.type == "xpu":
@@ -50,13 +51,13 @@ def measure(
         raise ValueError(f"repeats must be >= 1, got {repeats}")
     for _ in range(warmup):
         fn()
-    _synchronize(device)
+    synchronize(device)
     samples: list[float] = []
     start_all = time.perf_counter()
     while len(samples) < repeats or time.perf_counter() - start_all < min_seconds:
         start = time.perf_counter()
         fn()
-        _synchronize(device)
+        synchronize(device)
         samples.append((time.perf_counter() - start) * 1e3)
     ordered = sorted(samples)
     p90_index = min(len(ordered) - 1, round(0.9 * (len(ordered) - 1)))
