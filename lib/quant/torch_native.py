@@ -31,14 +31,21 @@ def enable_freezing() -> None:
 
 
 def compile_module(module: Callable, example: torch.Tensor) -> Callable:
-    """``torch.compile`` with freezing, compiled now (first calls at batch 1 and at the example's batch)."""
+    """``torch.compile`` with freezing for channels_last inputs, compiled now (first calls at batch 1 and at the
+    example's batch)."""
     enable_freezing()
     compiled = torch.compile(module, dynamic=False)
+
+    def run(images: torch.Tensor) -> torch.Tensor:
+        # oneDNN convolutions work in NHWC: a channels_last input spares a layout conversion around each one
+        # (HRNetV2-W18-Small-v2 INT8 at 512×1024 on 2 AVX2 cores: 276 → 235 ms)
+        return compiled(images.contiguous(memory_format=torch.channels_last))
+
     with torch.inference_mode():
-        compiled(example[:1])
+        run(example[:1])
         if example.shape[0] > 1:
-            compiled(example)
-    return compiled
+            run(example)
+    return run
 
 
 def export_program(model: nn.Module, example: torch.Tensor, strict: bool = True) -> torch.export.ExportedProgram:
