@@ -19,7 +19,16 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from lib.bench.inference import benchmark_predictor
-from lib.quant import INT8_BACKENDS, NEEDS_EVAL_FN, BackendUnavailable, Predictor, achieved_gops, available_backends, quantize
+from lib.quant import (
+    INT8_BACKENDS,
+    NEEDS_EVAL_FN,
+    PYTORCH_INT8_BACKENDS,
+    BackendUnavailable,
+    Predictor,
+    achieved_gops,
+    available_backends,
+    quantize,
+)
 
 ScoreFn = Callable[[Callable[[torch.Tensor], torch.Tensor]], dict[str, Any]]
 """Scores a predictor: returns at least ``{"miou": float}``, optionally ``"per_class_iou": list[float]``."""
@@ -152,7 +161,7 @@ def summary_ratios(records: list[dict[str, Any]]) -> dict[str, Any]:
             best = min(int8, key=lambda r: r["latency_ms_median"])
             row.update(best_int8_backend=best["backend"], best_int8_speedup=best.get("speedup_vs_fp32_eager", math.nan),
                        best_int8_delta_miou=best.get("delta_miou", math.nan))
-        native = [r for r in int8 if r["backend"] in ("pt2e-int8", "inc-int8", "inc-autotune", "ipex-int8")]
+        native = [r for r in int8 if r["backend"] in PYTORCH_INT8_BACKENDS]
         if native:
             best_native = min(native, key=lambda r: r["latency_ms_median"])
             row.update(best_pytorch_int8_backend=best_native["backend"],
