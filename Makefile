@@ -11,7 +11,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt pyproject.toml | sha256sum | cut -c1-12)-$(shell pwd | sha256sum | cut -c1-8)
 PYTEST_NB := --nbval-lax --nbval-current-env --nbval-cell-timeout=900 -p no:cacheprovider
 
-.PHONY: venv run test unit notebooks lab lint clean-venv
+.PHONY: venv run test unit notebooks lab lab-settings lint clean-venv
 
 venv: $(STAMP)
 
@@ -36,7 +36,13 @@ unit: venv
 notebooks: venv
 	$(PY) -m pytest $(PYTEST_NB) notebooks/
 
-lab: venv
+# JupyterLab without its news feed, update check or extension catalogue: no request leaves the machine
+lab-settings: venv
+	@mkdir -p $(VENV)/share/jupyter/lab/settings $(VENV)/etc/jupyter
+	@cp notebooks/lab-settings/overrides.json $(VENV)/share/jupyter/lab/settings/overrides.json
+	@cp notebooks/lab-settings/jupyter_lab_config.json $(VENV)/etc/jupyter/jupyter_lab_config.json
+
+lab: lab-settings
 	$(VENV)/bin/jupyter lab --notebook-dir=notebooks
 
 lint: venv

@@ -37,3 +37,16 @@ def tiny_cityscapes(tmp_path: Path) -> Path:
             label_ids = rng.integers(0, 34, (32, 64), dtype=np.uint8)
             write_sample(root, split, "testcity", index, image, label_ids)
     return root
+
+
+@pytest.fixture
+def train_data(tmp_path: Path) -> Path:
+    """8 training and 2 validation images, 64×128; label = a learnable function of the image."""
+    rng = np.random.default_rng(0)
+    root = tmp_path / "data"
+    for split, count in (("train", 8), ("val", 2)):
+        for index in range(count):
+            label_ids = np.where(rng.random((64, 128)) < 0.5, 7, 11).astype(np.uint8)  # road / building
+            image = np.where(label_ids[..., None] == 7, 60, 190).astype(np.uint8).repeat(3, axis=2)
+            write_sample(root, split, "town", index, image, label_ids)
+    return root

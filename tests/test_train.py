@@ -8,7 +8,6 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-import numpy as np
 import pytest
 import torch
 
@@ -18,22 +17,8 @@ from lib.train.__main__ import parse_args
 from lib.train.data import ResumableSampler
 from lib.train.loop import poly_schedule
 from lib.train.losses import SegmentationLoss
-from tests.conftest import write_sample
 
 MODEL = "hrnetv2_w18_small"
-
-
-@pytest.fixture
-def train_data(tmp_path: Path) -> Path:
-    """8 training and 2 validation images, 64×128; label = a learnable function of the image."""
-    rng = np.random.default_rng(0)
-    root = tmp_path / "data"
-    for split, count in (("train", 8), ("val", 2)):
-        for index in range(count):
-            label_ids = np.where(rng.random((64, 128)) < 0.5, 7, 11).astype(np.uint8)  # road / building
-            image = np.where(label_ids[..., None] == 7, 60, 190).astype(np.uint8).repeat(3, axis=2)
-            write_sample(root, split, "town", index, image, label_ids)
-    return root
 
 
 def config(data: Path, out: Path, **kw) -> TrainConfig:
@@ -163,7 +148,7 @@ def test_resume_refuses_changed_recipe(train_data: Path, tmp_path: Path) -> None
     train(config(train_data, tmp_path / "run", max_steps=1))
     with pytest.raises(ValueError, match=r"trained with other settings \(lr\)"):
         train(config(train_data, tmp_path / "run", max_steps=2, lr=0.1))
-    assert train(config(train_data, tmp_path / "run", max_steps=2, lr=0.1, resume=False)).resumed_from_step == 0
+    assert train(config(train_data, tmp_path / "run", max_steps=2, lr=0.1, overwrite=True)).resumed_from_step == 0
 
 
 def test_worker_forked_after_opencv_use_does_not_deadlock(train_data: Path) -> None:

@@ -1122,6 +1122,24 @@ def _remove_stale(root: Path, split: str, keep: set[str]) -> None:
                     f.unlink()
 
 
+GENERATED_MARKER = ".synthcity-generated"
+"""Written first into a folder the generator fills; only such folders (or empty ones) are written into."""
+
+
+def refuse_foreign_folder(root: Path) -> None:
+    """Refuse to generate into a non-empty folder the generator did not make: stale-file clean-up would delete it."""
+    if not root.exists():
+        return
+    if not root.is_dir():
+        raise ValueError(f"{root} is a file; choose a folder for the generated dataset")
+    ours = (root / GENERATED_MARKER).is_file() or (root / "synthcity.json").is_file()
+    if not ours and any(root.iterdir()):
+        raise ValueError(
+            f"{root} already holds files not written by lib.data.synthcity (a real Cityscapes copy?); generating "
+            "there would overwrite and delete them. Choose an empty or new --out folder."
+        )
+
+
 def generate_dataset(out: str | Path, n_train: int, n_val: int, height: int = 512, width: int = 1024, seed: int = 0,
                      workers: int | None = None, progress: bool = True) -> dict:
     """Write ``n_train`` + ``n_val`` scenes under ``out`` in the Cityscapes layout; return the summary.
@@ -1134,7 +1152,9 @@ def generate_dataset(out: str | Path, n_train: int, n_val: int, height: int = 51
         raise ValueError(f"need n_train, n_val >= 0 and an image of at least 32x32, got {n_train}, {n_val}, "
                          f"{height}x{width}")
     root = Path(out).resolve()
+    refuse_foreign_folder(root)
     root.mkdir(parents=True, exist_ok=True)
+    (root / GENERATED_MARKER).touch()  # before the first file: an interrupted run is still recognised as ours
     (root / "synthcity.json").unlink(missing_ok=True)
     counts = {"train": int(n_train), "val": int(n_val)}
     tasks = [(str(root), split, i, height, width, seed) for split, n in counts.items() for i in range(n)]

@@ -29,8 +29,11 @@ from typing import Any
 import torch
 from torch import nn
 
+from lib.checkpoint import load_checkpoint
 from lib.quant import ipex, onnx_runtime, openvino_nncf, pt2e, torch_native
+from lib.quant.artefacts import UnsafeArtefactError, artefact_path, check_pt2_archive, verify_digests
 from lib.quant.base import (
+    META_FILE,
     BackendUnavailable,
     EvalFn,
     Predictor,
@@ -46,6 +49,7 @@ __all__ = [
     "BACKENDS",
     "BackendUnavailable",
     "Predictor",
+    "UnsafeArtefactError",
     "achieved_gops",
     "available_backends",
     "load_predictor",
@@ -147,13 +151,20 @@ def load_predictor(directory: str | Path, model: nn.Module | None = None, thread
 
     ONNX, OpenVINO IR and exported INT8 programs are self-contained. The FP32/BF16 PyTorch paths saved only
     weights: pass ``model`` (same architecture) and they are loaded into it with ``weights_only=True``.
+    Before anything is loaded, the artefact must be a plain file inside ``directory`` whose SHA-256 matches
+    ``predictor.json``, and a ``.pt2`` archive must hold nothing that would be unpickled or compiled
+    (``lib.quant.artefacts``): a folder that fails a check raises ``UnsafeArtefactError`` and nothing runs.
     """
     directory = Path(directory)
     meta = read_meta(directory)
-    backend, artefact = meta["backend"], directory / meta["artefact"]
+    meta_file = directory / META_FILE
+    backend, artefact = meta["backend"], artefact_path(directory, meta["artefact"], meta_file)
+    if backend not in BACKENDS:
+        raise ValueError(f"{meta_file}: unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
     if not artefact.is_file():
         raise FileNotFoundError(f"{artefact} is missing; save the predictor again")
-    size = tuple(meta["input_size"])
+    verify_digests(directory, meta["sha256"], meta_file)
+    size = check_size(meta["input_size"])
     threads = threads or torch.get_num_threads()
     if backend.startswith("ort-"):
         predictor = onnx_runtime.session_predictor(backend, artefact, size, threads, meta["notes"])
@@ -161,6 +172,7 @@ def load_predictor(directory: str | Path, model: nn.Module | None = None, thread
         compiled = openvino_nncf.compile_ir(str(artefact), openvino_nncf.PRECISION_HINTS[backend], threads)
         predictor = openvino_nncf.compiled_predictor(backend, compiled, size, artefact, meta["notes"])
     elif artefact.suffix == ".pt2":
+        check_pt2_archive(artefact)
         import torchao.quantization.pt2e.quantize_pt2e  # noqa: F401  registers the quantized_decomposed ops
 
         module = torch.export.load(str(artefact)).module()
@@ -170,6 +182,6 @@ def load_predictor(directory: str | Path, model: nn.Module | None = None, thread
     else:
         if model is None:
             raise ValueError(f"{directory}: backend {backend!r} saved weights only; pass model=<same architecture>")
-        model.load_state_dict(torch.load(artefact, map_location="cpu", weights_only=True))
+        model.load_state_dict(load_checkpoint(artefact))
         predictor = quantize(model, backend, input_size=size, threads=threads)
     return predictor

@@ -8,7 +8,6 @@ needs (size of the saved artefact, time spent quantizing and compiling, notes on
 from __future__ import annotations
 
 import io
-import json
 import shutil
 import tempfile
 from collections.abc import Callable, Iterable, Sequence
@@ -19,6 +18,9 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from lib.io import atomic_write_json, read_json
+from lib.quant.artefacts import file_digests
 
 META_FILE = "predictor.json"
 """Written by ``Predictor.save`` beside the artefact: backend name, input size, notes."""
@@ -123,17 +125,28 @@ class Predictor:
             if path.resolve().parent != directory.resolve():
                 shutil.copy2(path, directory / path.name)
         meta = {"backend": self.name, "artefact": self.artefact.name, "input_size": list(self.input_size),
-                "notes": self.notes, "size_bytes": self.size_bytes}
-        (directory / META_FILE).write_text(json.dumps(meta, indent=2) + "\n")
+                "notes": self.notes, "size_bytes": self.size_bytes,
+                "sha256": file_digests(directory / path.name for path in artefact_files(self.artefact))}
+        atomic_write_json(directory / META_FILE, meta)
         return directory
 
 
+META_FIELDS = {"backend": str, "artefact": str, "input_size": list, "notes": str, "size_bytes": int, "sha256": dict}
+"""``predictor.json``'s keys and their JSON types."""
+
+
 def read_meta(directory: str | Path) -> dict[str, Any]:
-    """The ``predictor.json`` of a saved predictor, with an error naming the missing file."""
+    """The ``predictor.json`` of a saved predictor; errors name the file and what is wrong with it."""
     path = Path(directory) / META_FILE
     if not path.is_file():
         raise FileNotFoundError(f"{path} does not exist; save the predictor with Predictor.save(directory) first")
-    return json.loads(path.read_text())
+    meta = read_json(path)
+    if not isinstance(meta, dict):
+        raise ValueError(f"{path} must hold a JSON object with keys {sorted(META_FIELDS)}; save the predictor again")
+    for key, kind in META_FIELDS.items():
+        if not isinstance(meta.get(key), kind):
+            raise ValueError(f"{path}: {key!r} must be a {kind.__name__}, got {meta.get(key)!r}; save the predictor again")
+    return meta
 
 
 def artefact_files(artefact: Path) -> list[Path]:

@@ -56,7 +56,10 @@ def parse_args(argv: list[str] | None = None) -> TrainConfig:
     p.add_argument("--val-max-images", type=int, default=0)
     p.add_argument("--val-size", type=size_pair, default=defaults.val_size)
     p.add_argument("--weights", default="", help="initialise from a local checkpoint")
-    p.add_argument("--no-resume", dest="resume", action="store_false", help="ignore an existing last.pt")
+    p.add_argument("--no-resume", dest="resume", action="store_false",
+                   help="do not continue from out/last.pt (a folder holding a run then needs --overwrite)")
+    p.add_argument("--overwrite", action="store_true",
+                   help="start again in a folder holding a run; the previous run is moved to out/previous-runs/<time>/")
     p.add_argument("--resume", dest="resume", action="store_true", help="continue from out/last.pt (default)")
     p.add_argument("--seed", type=int, default=defaults.seed)
     p.add_argument("--device", default=defaults.device)

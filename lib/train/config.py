@@ -56,8 +56,9 @@ class TrainRecipe:
             raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {self.optimizer!r}")
         if self.precision not in PRECISIONS:
             raise ValueError(f"precision must be one of {PRECISIONS}, got {self.precision!r}")
-        if self.batch_size < 1 or self.epochs < 1:
-            raise ValueError("batch_size and epochs must be at least 1")
+        if self.batch_size < 1 or self.epochs < 1 or self.checkpoint_every < 1 or self.val_every < 1:
+            raise ValueError(f"batch_size, epochs, checkpoint_every and val_every must be at least 1, got "
+                             f"{self.batch_size}, {self.epochs}, {self.checkpoint_every}, {self.val_every}")
         if any(side % 32 for side in self.crop):
             raise ValueError(f"crop {self.crop}: both sides must be multiples of 32 (the models' output stride)")
 
@@ -76,6 +77,8 @@ class TrainConfig(TrainRecipe):
     """Initialise from this local checkpoint (loaded with ``weights_only=True``)."""
     resume: bool = True
     """Continue from ``out/last.pt`` when it exists."""
+    overwrite: bool = False
+    """Start again in a folder that holds a run; the previous run is moved to ``out/previous-runs/<time>/``."""
     progress: bool = True
 
 
@@ -85,7 +88,8 @@ def recipe_fields(recipe: TrainRecipe) -> dict[str, Any]:
     return {k: v for k, v in asdict(recipe).items() if k in names}
 
 
-VOLATILE_KEYS = frozenset({"max_steps", "progress", "resume", "workers", "out", "val_max_images", "checkpoint_every"})
+VOLATILE_KEYS = frozenset({"max_steps", "progress", "resume", "overwrite", "workers", "out", "val_max_images",
+                           "checkpoint_every"})
 """Config keys that may change between an interrupted run and its resumption."""
 
 

@@ -8,7 +8,6 @@ continues at the exact step it stopped at.
 
 from __future__ import annotations
 
-import csv
 import math
 import os
 import random
@@ -26,7 +25,7 @@ from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 
 from lib.checkpoint import load_checkpoint, save_checkpoint
-from lib.data.cityscapes import CityscapesSegmentation
+from lib.data.cityscapes import CityscapesSegmentation, verify_dataset
 from lib.data.labels import IGNORE_INDEX, get_class_set
 from lib.data.transforms import Resize, TrainTransform
 from lib.evaluate import evaluate
@@ -34,7 +33,9 @@ from lib.models import create_model
 from lib.runtime import resolve_device, resolve_precision, seed_everything
 from lib.train.config import VOLATILE_KEYS, TrainConfig
 from lib.train.data import ResumableSampler, SeededAugmentation
+from lib.train.logs import append_csv, truncate_csv
 from lib.train.losses import SegmentationLoss
+from lib.train.rundir import claim_run_folder, remove_orphaned_temp_files, run_lock
 
 METRICS_FIELDS = ["epoch", "step", "train_loss", "lr", "val_miou", "val_pixel_accuracy", "images_per_s",
                   "epoch_seconds", "elapsed_seconds"]
@@ -142,42 +143,30 @@ def set_rng_state(state: dict[str, Any]) -> None:
     random.setstate((p["version"], tuple(p["state"]), p["gauss"]))
 
 
-def append_csv(path: Path, fields: list[str], row: dict[str, Any]) -> None:
-    new = not path.is_file()
-    with path.open("a", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=fields)
-        if new:
-            writer.writeheader()
-        writer.writerow(row)
-        handle.flush()
-
-
-def truncate_csv(path: Path, last_step: int) -> None:
-    """Drop rows logged after ``last_step`` (a crash between checkpoints), so a resumed log has no duplicates."""
-    if not path.is_file():
-        return
-    with path.open(newline="") as handle:
-        reader = csv.DictReader(handle)
-        fields, rows = reader.fieldnames or [], [r for r in reader if int(r["step"]) <= last_step]
-    tmp = path.with_suffix(".tmp")
-    with tmp.open("w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=fields)
-        writer.writeheader()
-        writer.writerows(rows)
-    tmp.replace(path)
-
-
 def train(cfg: TrainConfig) -> TrainResult:
-    """Train ``cfg.model`` on ``cfg.data``; returns a summary. Safe to call again after an interruption."""
+    """Train ``cfg.model`` on ``cfg.data``; returns a summary. Safe to call again after an interruption.
+
+    One run per output folder at a time (``out/train.lock``); a folder holding another run is refused unless
+    ``cfg.overwrite`` moves it aside (``lib.train.rundir``).
+    """
     device = resolve_device(cfg.device)
     ddp = init_distributed(device)
     if ddp.world > 1 and device.type == "cuda":
         device = torch.device("cuda", ddp.local_rank)
         torch.cuda.set_device(device)
+    out = Path(cfg.out)
+    with run_lock(out) if ddp.is_main else nullcontext():
+        if ddp.is_main:
+            remove_orphaned_temp_files(out)
+            claim_run_folder(out, cfg.resume, cfg.overwrite)
+        if ddp.world > 1:
+            dist.barrier()  # the other ranks read last.pt only after rank 0 has settled the folder
+        return _train(cfg, device, ddp, out)
+
+
+def _train(cfg: TrainConfig, device: torch.device, ddp: Distributed, out: Path) -> TrainResult:
     seed_everything(cfg.seed + ddp.rank)
     precision = resolve_precision(cfg.precision, device)
-    out = Path(cfg.out)
-    out.mkdir(parents=True, exist_ok=True)
     class_set = get_class_set(cfg.class_set)
 
     train_set = SeededAugmentation(
@@ -193,6 +182,9 @@ def train(cfg: TrainConfig) -> TrainResult:
             f"{cfg.data}: {len(train_set)} training images are fewer than one batch of {cfg.batch_size} per process "
             f"({ddp.world} processes); lower --batch-size or add data"
         )
+    if ddp.is_main:  # a bad file fails now, not after an epoch of work
+        verify_dataset(train_set.base, progress=cfg.progress)
+        verify_dataset(val_set, progress=cfg.progress)
     schedule_steps = cfg.epochs * steps_per_epoch
     stop_step = min(schedule_steps, cfg.max_steps) if cfg.max_steps > 0 else schedule_steps
 
@@ -213,32 +205,30 @@ def train(cfg: TrainConfig) -> TrainResult:
                                          dtype=torch.bfloat16 if precision == "bf16" else torch.float32)
 
     step, best_miou, resumed_from = 0, float("-inf"), 0
+    epoch_losses: list[float] = []
+    pending_epoch_end: dict[str, Any] | None = None
     last_path, best_path = out / "last.pt", out / "best.pt"
     if cfg.resume and last_path.is_file():
         state = load_checkpoint(last_path)
-        if state["config"]["model"] != cfg.model:
-            raise ValueError(f"{last_path} was trained as {state['config']['model']!r}, not {cfg.model!r}; "
-                             "use another --out or delete it")
-        changed = sorted(k for k, v in cfg.as_dict().items()
-                         if k not in VOLATILE_KEYS and _plain(state["config"].get(k)) != _plain(v))
-        if changed:
-            raise ValueError(f"{last_path} was trained with other settings ({', '.join(changed)}); resuming would mix "
-                             "two recipes. Use another --out, pass --no-resume, or restore the settings.")
+        check_resumable(state, cfg, last_path)
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         scheduler.load_state_dict(state["scheduler"])
         scaler.load_state_dict(state["scaler"])
         set_rng_state(state["rng"])
         step, best_miou, resumed_from = state["step"], state["best_miou"], state["step"]
+        epoch_losses = list(state.get("epoch_losses", []))
+        pending_epoch_end = state.get("pending_epoch_end")
     if ddp.is_main:
         truncate_csv(out / "steps.csv", step)
         truncate_csv(out / "metrics.csv", step)
 
-    def checkpoint(path: Path, epoch: int) -> None:
+    def checkpoint(path: Path, epoch: int, pending: dict[str, Any] | None = None) -> None:
         if ddp.is_main:
             save_checkpoint(path, {
                 "model": model.state_dict(), "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
                 "scaler": scaler.state_dict(), "epoch": epoch, "step": step, "best_miou": best_miou,
+                "epoch_losses": list(epoch_losses), "pending_epoch_end": pending,
                 "rng": rng_state(), "config": cfg.as_dict() | {"model": cfg.model, "num_classes": class_set.num_classes,
                                                                "class_names": list(class_set.class_names)},
             })
@@ -251,6 +241,39 @@ def train(cfg: TrainConfig) -> TrainResult:
 
     final_miou, images_seen, train_seconds = float("nan"), 0, 0.0
     start_all = time.perf_counter()
+
+    def finish_epoch(epoch: int, epoch_done: bool, epoch_seconds: float) -> None:
+        """Validate and log the epoch that just ended. ``last.pt`` is written first, marked as waiting for this:
+        a failure or kill during validation resumes here instead of repeating the epoch's steps."""
+        nonlocal best_miou, final_miou, epoch_losses
+        next_epoch = epoch + (1 if epoch_done else 0)
+        pending = {"epoch": epoch, "epoch_done": epoch_done, "epoch_seconds": epoch_seconds}
+        checkpoint(last_path, next_epoch, pending)
+        validate = (epoch + 1) % cfg.val_every == 0 or step >= stop_step
+        miou = pixel_accuracy = float("nan")
+        if validate and ddp.is_main:
+            matrix = evaluate(model, val_set, class_set.num_classes, max_images=cfg.val_max_images or None,
+                              device=device, progress=False, desc="val")
+            miou, pixel_accuracy, final_miou = matrix.miou(), matrix.pixel_accuracy(), matrix.miou()
+        if ddp.world > 1:
+            dist.barrier()
+        if ddp.is_main:
+            append_csv(out / "metrics.csv", METRICS_FIELDS, {
+                "epoch": next_epoch, "step": step,
+                "train_loss": float(np.mean(epoch_losses)) if epoch_losses else float("nan"),
+                "lr": optimizer.param_groups[0]["lr"], "val_miou": miou, "val_pixel_accuracy": pixel_accuracy,
+                "images_per_s": images_seen / train_seconds if train_seconds else float("nan"),
+                "epoch_seconds": epoch_seconds, "elapsed_seconds": time.perf_counter() - start_all,
+            })
+            if validate and not math.isnan(miou) and miou > best_miou:
+                best_miou = miou
+                checkpoint(best_path, epoch)
+        if epoch_done:  # a run stopped mid-epoch (max_steps) keeps the epoch's losses for when it resumes
+            epoch_losses = []
+        checkpoint(last_path, next_epoch)
+
+    if pending_epoch_end is not None:
+        finish_epoch(pending_epoch_end["epoch"], pending_epoch_end["epoch_done"], pending_epoch_end["epoch_seconds"])
     bar = tqdm(total=stop_step, initial=step, desc=cfg.model, disable=not (cfg.progress and ddp.is_main), unit="step")
     while step < stop_step:
         epoch, offset = divmod(step, steps_per_epoch)
@@ -259,7 +282,7 @@ def train(cfg: TrainConfig) -> TrainResult:
         loader = DataLoader(train_set, batch_size=cfg.batch_size, sampler=sampler, num_workers=cfg.workers,
                             drop_last=True, pin_memory=device.type == "cuda", worker_init_fn=single_threaded_worker)
         model.train()
-        epoch_start, losses = time.perf_counter(), []
+        epoch_start = time.perf_counter()
         for images, labels in loader:
             step_start = time.perf_counter()
             images, labels = images.to(device, non_blocking=True), labels.to(device, non_blocking=True)
@@ -287,41 +310,21 @@ def train(cfg: TrainConfig) -> TrainResult:
             seconds = time.perf_counter() - step_start
             train_seconds += seconds
             images_seen += images.shape[0] * ddp.world
-            losses.append(loss.item())
+            epoch_losses.append(loss.item())
             lr = optimizer.param_groups[0]["lr"]
             speed = images.shape[0] * ddp.world / seconds
             bar.update(1)
-            bar.set_postfix(epoch=epoch, loss=f"{losses[-1]:.3f}", lr=f"{lr:.2e}", img_s=f"{speed:.1f}")
+            bar.set_postfix(epoch=epoch, loss=f"{epoch_losses[-1]:.3f}", lr=f"{lr:.2e}", img_s=f"{speed:.1f}")
             if ddp.is_main:
                 append_csv(out / "steps.csv", STEPS_FIELDS,
-                           {"step": step, "epoch": epoch, "loss": losses[-1], "lr": lr, "images_per_s": speed})
+                           {"step": step, "epoch": epoch, "loss": epoch_losses[-1], "lr": lr, "images_per_s": speed})
             if step % cfg.checkpoint_every == 0 and step % steps_per_epoch:
                 checkpoint(last_path, epoch)
             if step >= stop_step:
                 break
         epoch_done = step % steps_per_epoch == 0
         if epoch_done or step >= stop_step:
-            validate = (epoch + 1) % cfg.val_every == 0 or step >= stop_step
-            miou = pixel_accuracy = float("nan")
-            if validate and ddp.is_main:
-                matrix = evaluate(model, val_set, class_set.num_classes, max_images=cfg.val_max_images or None,
-                                  device=device, progress=False, desc="val")
-                miou, pixel_accuracy, final_miou = matrix.miou(), matrix.pixel_accuracy(), matrix.miou()
-            if ddp.world > 1:
-                dist.barrier()
-            if ddp.is_main:
-                epoch_seconds = time.perf_counter() - epoch_start
-                append_csv(out / "metrics.csv", METRICS_FIELDS, {
-                    "epoch": epoch + (1 if epoch_done else 0), "step": step,
-                    "train_loss": float(np.mean(losses)) if losses else float("nan"),
-                    "lr": optimizer.param_groups[0]["lr"], "val_miou": miou, "val_pixel_accuracy": pixel_accuracy,
-                    "images_per_s": images_seen / train_seconds if train_seconds else float("nan"),
-                    "epoch_seconds": epoch_seconds, "elapsed_seconds": time.perf_counter() - start_all,
-                })
-                if validate and not math.isnan(miou) and miou > best_miou:
-                    best_miou = miou
-                    checkpoint(best_path, epoch)
-            checkpoint(last_path, epoch + (1 if epoch_done else 0))
+            finish_epoch(epoch, epoch_done, time.perf_counter() - epoch_start)
     bar.close()
     if ddp.world > 1:
         dist.barrier()
@@ -331,6 +334,23 @@ def train(cfg: TrainConfig) -> TrainResult:
         images_per_s=images_seen / train_seconds if train_seconds else float("nan"),
         train_seconds=train_seconds, resumed_from_step=resumed_from, precision=precision,
     )
+
+
+def check_resumable(state: dict[str, Any], cfg: TrainConfig, last_path: Path) -> None:
+    """Refuse to resume a checkpoint of another model or recipe: the run would mix two recipes."""
+    config = state.get("config")
+    if not isinstance(config, dict) or "model" not in config or "step" not in state:
+        raise ValueError(f"{last_path} is not a training checkpoint of lib.train (no config/step); "
+                         "pass --overwrite to start again, or choose another --out")
+    if config["model"] != cfg.model:
+        raise ValueError(f"{last_path} was trained as {config['model']!r}, not {cfg.model!r}; "
+                         "use another --out or pass --overwrite")
+    changed = sorted(k for k, v in cfg.as_dict().items()
+                     if k not in VOLATILE_KEYS and _plain(config.get(k)) != _plain(v))
+    if changed:
+        raise ValueError(f"{last_path} was trained with other settings ({', '.join(changed)}); resuming would mix "
+                         "two recipes. Use another --out, pass --overwrite (the previous run is kept aside), "
+                         "or restore the settings.")
 
 
 def result_dict(result: TrainResult) -> dict[str, Any]:
