@@ -60,6 +60,7 @@ def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device | 
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"checkpoint {path} does not exist")
+    _check_zip_crcs(path)
     try:
         obj = torch.load(path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as err:
@@ -69,6 +70,9 @@ def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device | 
                 "Re-save it from a trusted session with lib.checkpoint.save_checkpoint (tensors and plain data only)."
             ) from None
         raise CorruptCheckpointError(f"{path} is not a readable torch checkpoint ({_last_line(err)})") from None
+    except KeyError:  # torch reads a non-zip file as a legacy pickle and trips on its first bytes
+        raise CorruptCheckpointError(f"{path} is not a torch checkpoint (text or another format?); "
+                                     "pass a file written by torch.save or lib.checkpoint.save_checkpoint") from None
     except (RuntimeError, EOFError, zipfile.BadZipFile) as err:
         raise CorruptCheckpointError(
             f"{path} is truncated or corrupt ({_last_line(err)}); delete it and save it again"
@@ -76,6 +80,23 @@ def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device | 
     if not isinstance(obj, dict):
         raise CorruptCheckpointError(f"{path} holds a {type(obj).__name__}, not a checkpoint dict")
     return obj
+
+
+def _check_zip_crcs(path: Path) -> None:
+    """torch reads its zip checkpoints without checking the CRC-32 of each record: a flipped bit would load as a
+    silently damaged tensor. Verify every record first (one sequential read; a legacy non-zip file is skipped)."""
+    if not zipfile.is_zipfile(path):
+        return
+    try:
+        with zipfile.ZipFile(path) as archive:
+            damaged = archive.testzip()
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as err:
+        raise CorruptCheckpointError(f"{path} is truncated or corrupt ({err}); delete it and save it again") from None
+    if damaged is not None:
+        raise CorruptCheckpointError(
+            f"{path}: record {damaged} fails its CRC-32 check (the file was damaged on disk or in transfer); "
+            "restore it from a copy or save it again"
+        )
 
 
 def _plain(obj: Any, where: str) -> Any:

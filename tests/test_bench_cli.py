@@ -37,3 +37,9 @@ def test_cli_bad_input_is_a_clear_error(argv: list[str], message: str, tmp_path:
     with pytest.raises(SystemExit):
         parse_args([*argv, "--out", str(tmp_path / "r.json")])
     assert message in capsys.readouterr().err
+
+
+def test_out_that_is_a_folder_is_refused_before_the_benchmark(tmp_path: Path, capsys) -> None:
+    with pytest.raises(SystemExit):
+        parse_args(["--model", "unet_resnet18", "--out", str(tmp_path)])
+    assert "not a folder" in capsys.readouterr().err

@@ -86,3 +86,22 @@ def test_garbage_file(tmp_path, payload: bytes) -> None:
 def test_missing_file(tmp_path) -> None:
     with pytest.raises(FileNotFoundError, match=r"missing\.pt"):
         load_checkpoint(tmp_path / "missing.pt")
+
+
+def test_bit_flip_inside_a_tensor_is_detected(tmp_path) -> None:
+    path = tmp_path / "ck.pt"
+    save_checkpoint(path, {"w": torch.arange(4096, dtype=torch.float32)})
+    data = bytearray(path.read_bytes())
+    offset = bytes(data).find(torch.arange(4096, dtype=torch.float32).numpy().tobytes()[4000:4016])
+    assert offset > 0
+    data[offset] ^= 0x01  # one bit of one weight: torch alone would load it silently
+    path.write_bytes(bytes(data))
+    with pytest.raises(CorruptCheckpointError, match="CRC"):
+        load_checkpoint(path)
+
+
+def test_text_file_is_not_a_checkpoint(tmp_path) -> None:
+    path = tmp_path / "notes.pt"
+    path.write_text("hello world\n")
+    with pytest.raises(CorruptCheckpointError, match="not a torch checkpoint"):
+        load_checkpoint(path)

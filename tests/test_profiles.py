@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -77,3 +78,58 @@ def test_first_model_and_accuracy_aware_paths_go_to_the_first_models_only() -> N
     assert cfg.backends_for(1) == ["fp32", "ort-int8", "inc-autotune"]
     assert cfg.backends_for(2) == ["fp32", "ort-int8"]
     assert cfg.all_backends() == ["fp32", "ort-int8", "inc-int8", "inc-autotune"]
+
+
+@pytest.mark.parametrize(("override", "key"), [
+    ({"train": {"models": ["unet_resnet19"]}}, "train.models"),
+    ({"quant": {"backends": ["ov-int9"]}}, "quant.backends"),
+    ({"data": {"class_set": "city19"}}, "data.class_set"),
+    ({"device": "gpu"}, "device"),
+    ({"quant": {"size": [500, 1000]}}, "quant.size"),
+    ({"evaluate": {"sizes": [[384, 770]]}}, "evaluate.sizes"),
+    ({"train": {"crop": [64]}}, "train.crop"),
+    ({"train": {"optimizer": "adam"}}, "optimizer"),
+    ({"quant": {"calib_method": "best"}}, "quant.calib_method"),
+    ({"train": {"checkpoint_every": 0}}, "checkpoint_every"),
+])
+def test_bad_values_are_rejected_at_load_time_naming_file_and_key(override: dict, key: str) -> None:
+    with pytest.raises(ValueError, match=rf"smoke\.yaml.*{re.escape(key)}"):
+        load_profile("smoke", override)
+
+
+def test_exponent_without_dot_is_a_float(tmp_path: Path) -> None:
+    path = tmp_path / "mine.yaml"
+    path.write_text("base: smoke\ntrain:\n  lr: 2e-2\n")
+    assert load_profile(str(path)).train.lr == 0.02
+
+
+def test_yaml_syntax_error_names_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "broken.yaml"
+    path.write_text("train:\n  lr: [0.1\n")
+    with pytest.raises(ValueError, match="broken.yaml"):
+        load_profile(str(path))
+
+
+def test_a_folder_or_missing_path_gets_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="is not a file"):
+        load_profile(str(tmp_path))
+    with pytest.raises(ValueError, match="is not a file"):
+        load_profile(str(tmp_path / "nope.yaml"))
+
+
+def test_base_profile_merges_and_overrides_two_keys(tmp_path: Path) -> None:
+    path = tmp_path / "cpu-fp32.yaml"
+    path.write_text("base: cpu\ntrain:\n  precision: fp32\nquant:\n  backends: [fp32, ov-int8]\n")
+    mine, cpu = load_profile(str(path)), load_profile("cpu")
+    assert mine.name == "cpu-fp32" and mine.train.precision == "fp32" and mine.quant.backends == ("fp32", "ov-int8")
+    assert mine.train.models == cpu.train.models and mine.data == cpu.data and mine.evaluate == cpu.evaluate
+
+
+def test_base_keys_are_validated_and_bases_do_not_chain(tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_text("base: cpu\n")
+    (tmp_path / "b.yaml").write_text(f"base: {tmp_path / 'a.yaml'}\n")
+    with pytest.raises(ValueError, match="one level"):
+        load_profile(str(tmp_path / "b.yaml"))
+    (tmp_path / "c.yaml").write_text("base: cpu\ntrain:\n  modles: [x]\n")
+    with pytest.raises(ValueError, match="modles"):
+        load_profile(str(tmp_path / "c.yaml"))

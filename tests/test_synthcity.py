@@ -200,3 +200,14 @@ def test_colour_alone_does_not_determine_the_class():
     hist = np.zeros((4096, 19))
     np.add.at(hist, (cell(x), y), 1)
     assert (hist.argmax(1)[cell(xv)] == yv).mean() < 0.6
+
+
+def test_generating_into_a_folder_with_real_data_is_refused(tmp_path: Path) -> None:
+    from lib.data.synthcity import generate_dataset
+
+    real = tmp_path / "cityscapes" / "leftImg8bit" / "train" / "aachen"
+    real.mkdir(parents=True)
+    (real / "aachen_000000_000019_leftImg8bit.png").write_bytes(b"real image")
+    with pytest.raises(ValueError, match="not written by lib.data.synthcity"):
+        generate_dataset(tmp_path / "cityscapes", 1, 0, 64, 128)
+    assert (real / "aachen_000000_000019_leftImg8bit.png").read_bytes() == b"real image"

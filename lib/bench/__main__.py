@@ -59,6 +59,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     unknown = sorted(set(args.backends.split(",")) - set(BACKENDS))
     if unknown:
         parser.error(f"unknown backend(s) {unknown}; choose from {', '.join(BACKENDS)}")
+    if args.out.is_dir() or (args.out.parent.exists() and not args.out.parent.is_dir()):
+        parser.error(f"--out {args.out} must be a file path (e.g. {args.out / 'results.json'}), not a folder; "
+                     "checked now so the benchmark's minutes are not lost at the end")
     if args.checkpoint is not None and not args.checkpoint.is_file():
         parser.error(f"checkpoint {args.checkpoint} does not exist; train one with python -m lib.train or omit "
                      "--checkpoint to benchmark random weights (speed only)")

@@ -1,0 +1,73 @@
+"""Every value of a loaded profile checked against what the code accepts, naming the file, the key and the choices.
+
+The choices come from the tables that define them (``lib.models.MODELS``, ``lib.quant.BACKENDS``, the class
+sets, the calibration methods, the training-speed modes), so a new model or backend is valid here at once.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Iterable
+from typing import Any
+
+STRIDE = 32
+"""Input sides of the segmentation models must be multiples of their output stride."""
+
+DEVICE = re.compile(r"^(cpu|cuda(:\d+)?|xpu(:\d+)?)$")
+DATA_SOURCES = ("auto", "cityscapes", "synthetic")
+
+
+def _choice(where: str, key: str, values: Iterable[str], valid: Collection[str]) -> None:
+    for value in values:
+        if value not in valid:
+            raise ValueError(f"{where}: {key} = {value!r} is not valid; choose from {sorted(valid)}")
+
+
+def _size(where: str, key: str, size: Any, allow_zero: bool = False) -> None:
+    ok = isinstance(size, (tuple, list)) and len(size) == 2 and all(isinstance(s, int) for s in size)
+    if ok and allow_zero and tuple(size) == (0, 0):
+        return
+    if not ok or any(s <= 0 or s % STRIDE for s in size):
+        zero = " (or [0, 0] for native size)" if allow_zero else ""
+        raise ValueError(f"{where}: {key} = {size!r} must be [height, width], both positive multiples of {STRIDE}{zero}")
+
+
+def _at_least(where: str, minimum: int, **values: int) -> None:
+    for key, value in values.items():
+        if value < minimum:
+            raise ValueError(f"{where}: {key} = {value} must be at least {minimum}")
+
+
+def validate_profile(profile: Any, where: str) -> None:
+    """Raise ``ValueError`` naming ``where`` and the key for the first invalid value of ``profile``."""
+    from lib.bench.train_speed import MODES
+    from lib.data.labels import CLASS_SETS
+    from lib.models import MODELS
+    from lib.quant import BACKENDS
+    from lib.quant.calibration import METHODS
+
+    if not DEVICE.match(profile.device):
+        raise ValueError(f"{where}: device = {profile.device!r} is not valid; use cpu, cuda, cuda:N, xpu or xpu:N")
+    _at_least(where, 0, threads=profile.threads)
+    data, train, speed, evaluate, quant = profile.data, profile.train, profile.train_speed, profile.evaluate, profile.quant
+    _choice(where, "data.source", [data.source], DATA_SOURCES)
+    _choice(where, "data.class_set", [data.class_set], CLASS_SETS)
+    _choice(where, "train.class_set", [train.class_set], CLASS_SETS)
+    _size(where, "data.synthetic_height/width", [data.synthetic_height, data.synthetic_width])
+    _at_least(where, 0, **{"data.synthetic_train": data.synthetic_train, "data.synthetic_val": data.synthetic_val})
+    _choice(where, "train.models", train.models, MODELS)
+    _size(where, "train.crop", train.crop)
+    _size(where, "train.val_size", train.val_size, allow_zero=True)
+    _choice(where, "train_speed.modes", speed.modes, MODES)
+    for size in evaluate.sizes:
+        _size(where, "evaluate.sizes", size)
+    _size(where, "evaluate.latency_size", evaluate.latency_size)
+    _at_least(where, 1, **{"evaluate.latency_repeats": evaluate.latency_repeats, "quant.latency_repeats":
+                           quant.latency_repeats, "quant.calib_images": quant.calib_images})
+    _choice(where, "quant.models", quant.models, train.models)
+    for key in ("backends", "first_model_backends", "accuracy_aware"):
+        _choice(where, f"quant.{key}", getattr(quant, key), BACKENDS)
+    _choice(where, "quant.calibration_study_backend", [quant.calibration_study_backend], BACKENDS)
+    _choice(where, "quant.calib_method", [quant.calib_method], METHODS)
+    _choice(where, "quant.calibration_study_methods", quant.calibration_study_methods, METHODS)
+    _size(where, "quant.size", quant.size)
