@@ -68,7 +68,7 @@ def test_official_layout_and_names(dataset):
             assert city.isalpha() and city.islower()
             for suffix in synthcity.GT_SUFFIXES:
                 assert (root / "gtFine" / split / city / f"{stem}{suffix}").is_file(), (stem, suffix)
-    files = [f for f in root.rglob("*") if f.is_file() and f.name != "synthcity.json"]
+    files = [f for f in root.rglob("*") if f.is_file() and f.name not in ("synthcity.json", synthcity.GENERATED_MARKER)]
     assert len(files) == 6 * (N_TRAIN + N_VAL)
     for f in files:
         m = NAME_RE.match(f.name)
