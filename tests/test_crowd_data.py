@@ -1,8 +1,9 @@
-"""Crowd data: density maps keep counts; the real-format readers."""
+"""Crowd data: density maps keep counts, the real-format readers, the synthetic generator."""
 
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
 from pathlib import Path
 
@@ -11,16 +12,21 @@ import numpy as np
 import pytest
 from scipy.io import savemat
 
+from lib import paths
 from lib.data.crowd import (
     CrowdDataError,
     density_map,
     downsample_density,
+    generate_crowd_dataset,
     head_sigmas,
     load_nwpu,
     load_shanghaitech,
     load_ucf_qnrf,
+    render_crowd_scene,
+    scene_level,
 )
 from lib.data.crowd import density as density_module
+from lib.data.crowd.__main__ import main as crowd_main
 
 H, W = 40, 56
 BORDER_POINTS = [[0, 0], [W, H], [W, 0], [0, H], [W / 2, 0], [0.3, H - 0.1], [W - 1e-3, 17.5]]
@@ -220,3 +226,85 @@ def test_nwpu_reader_errors(tmp_path: Path) -> None:
         load_nwpu(root, "train")
     with pytest.raises(ValueError, match="splits are"):
         load_nwpu(root, "training")
+
+
+# ----------------------------------------------------------------------------- the generator
+GEN = dict(images=6, height=96, width=128, regime="mixed", val_fraction=0.2, test_fraction=0.2)
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
+    root = tmp_path_factory.mktemp("crowd") / "ds"
+    return root, generate_crowd_dataset(root, seed=3, **GEN)
+
+
+def _files(root: Path) -> dict[str, bytes]:
+    return {str(f.relative_to(root)): f.read_bytes() for f in sorted(root.rglob("*")) if f.is_file()}
+
+
+def test_generator_is_deterministic(generated, tmp_path: Path) -> None:
+    root, _ = generated
+    again = tmp_path / "again"
+    generate_crowd_dataset(again, seed=3, **GEN)
+    first, second = _files(root), _files(again)
+    first.pop("crowd.json"), second.pop("crowd.json")  # holds the root path
+    assert first == second
+    other = tmp_path / "other"
+    generate_crowd_dataset(other, seed=4, **GEN)
+    assert _files(other)["images/0001.jpg"] != first["images/0001.jpg"]
+
+
+def test_generator_layout_and_invariants(generated) -> None:
+    root, summary = generated
+    assert summary["synthetic"] is True and summary["complete"] is True
+    assert summary["counts"] == {"train": 4, "val": 1, "test": 1}
+    assert json.loads((root / "crowd.json").read_text()) == summary
+    items = [item for split in ("train", "val", "test") for item in load_nwpu(root, split)]
+    assert [i.name for i in items] == [f"{k:04d}" for k in range(1, 7)]
+    for item in items:
+        record = json.loads((root / "jsons" / f"{item.name}.json").read_text())
+        assert record["img_id"] == f"{item.name}.jpg" and record["synthetic"] is True
+        points, boxes = np.asarray(record["points"]).reshape(-1, 2), np.asarray(record["boxes"]).reshape(-1, 4)
+        assert record["human_num"] == len(points) == len(boxes) == item.count
+        assert ((points >= 0) & (points <= [128, 96])).all()
+        assert ((boxes[:, :2] <= points + 0.01) & (points <= boxes[:, 2:] + 0.01)).all()
+        assert item.level == scene_level(item.count) and (item.height, item.width) == (96, 128)
+    assert sum(i.count for i in items) == summary["heads"]["total"]
+
+
+def test_regimes_and_perspective() -> None:
+    sparse = [render_crowd_scene(np.random.default_rng(s), 192, 256, "sparse") for s in range(3)]
+    dense = [render_crowd_scene(np.random.default_rng(s), 192, 256, "dense") for s in range(3)]
+    assert np.mean([len(s.points) for s in dense]) > 3 * np.mean([len(s.points) for s in sparse])
+    for scene in sparse + dense:
+        assert scene.image.shape == (192, 256, 3) and scene.image.dtype == np.uint8
+        size = scene.boxes[:, 2] - scene.boxes[:, 0]
+        inner = (scene.boxes[:, 0] > 0) & (scene.boxes[:, 2] < 256) & (scene.boxes[:, 1] > 0) & (scene.boxes[:, 3] < 192)
+        if inner.sum() > 3:  # heads grow toward the bottom: size is an increasing function of y
+            assert np.corrcoef(scene.points[inner, 1], size[inner])[0, 1] > 0.99
+
+
+def test_generator_rerun_and_foreign_folders(tmp_path: Path) -> None:
+    root = tmp_path / "ds"
+    generate_crowd_dataset(root, images=4, height=64, width=64, seed=0)
+    generate_crowd_dataset(root, images=2, height=64, width=64, seed=0)
+    assert sorted(p.name for p in (root / "images").iterdir()) == ["0001.jpg", "0002.jpg"]
+    assert len(load_nwpu(root, "train")) == 2
+    real = tmp_path / "real"
+    _jpg(real / "images" / "0001.jpg")
+    with pytest.raises(CrowdDataError, match="no crowd.json from this generator"):
+        generate_crowd_dataset(real, images=1, height=64, width=64)
+    with pytest.raises(ValueError, match="unknown regime"):
+        generate_crowd_dataset(tmp_path / "x", images=1, regime="packed")
+
+
+def test_cli(tmp_path: Path, capsys) -> None:
+    assert crowd_main(["--out", str(tmp_path / "a"), "--images", "3", "--height", "64", "--width", "96",
+                       "--seed", "1", "--regime", "sparse", "--no-progress"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["regimes"] == {"sparse": 3, "dense": 0} and summary["counts"]["train"] == 1
+    run = subprocess.run([sys.executable, "-m", "lib.data.crowd", "--out", str(tmp_path / "b"), "--images", "1",
+                          "--height", "32", "--width", "32", "--no-progress"], cwd=tmp_path, capture_output=True,
+                         text=True, env={"PYTHONPATH": str(paths.ROOT), "PATH": ""}, check=False)
+    assert run.returncode == 0, run.stderr
+    assert (tmp_path / "b" / "images" / "0001.jpg").is_file()

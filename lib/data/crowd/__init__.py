@@ -1,4 +1,8 @@
-"""Crowd-counting data: readers for the public datasets and density maps.
+"""Crowd-counting data: the embedded synthetic generator, readers for the public datasets, density maps.
+
+    from lib.data.crowd import generate_crowd_dataset, load_nwpu
+    generate_crowd_dataset("data/crowdsynth/mine", images=100, seed=0)      # or: python -m lib.data.crowd
+    items = load_nwpu("data/crowdsynth/mine", "train")
 
 Knows nothing of models or training.
 """
@@ -11,15 +15,22 @@ from lib.data.crowd.formats import (
     load_shanghaitech,
     load_ucf_qnrf,
 )
+from lib.data.crowd.generate import NWPU_SCENE_EDGES, generate_crowd_dataset, scene_level
+from lib.data.crowd.synth import CrowdScene, render_crowd_scene
 
 __all__ = [
+    "NWPU_SCENE_EDGES",
     "CrowdDataError",
     "CrowdItem",
+    "CrowdScene",
     "density_map",
     "downsample_density",
+    "generate_crowd_dataset",
     "head_sigmas",
     "load_nwpu",
     "load_shanghaitech",
     "load_ucf_qnrf",
+    "render_crowd_scene",
     "render_density",
+    "scene_level",
 ]
