@@ -1,4 +1,4 @@
-"""Crowd data: density maps keep counts, the real-format readers, the synthetic generator."""
+"""Crowd data: density maps keep counts, the real-format readers, the synthetic generator, the training dataset."""
 
 from __future__ import annotations
 
@@ -10,11 +10,13 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+import torch
 from scipy.io import savemat
 
 from lib import paths
 from lib.data.crowd import (
     CrowdDataError,
+    CrowdDensityDataset,
     density_map,
     downsample_density,
     generate_crowd_dataset,
@@ -308,3 +310,30 @@ def test_cli(tmp_path: Path, capsys) -> None:
                          text=True, env={"PYTHONPATH": str(paths.ROOT), "PATH": ""}, check=False)
     assert run.returncode == 0, run.stderr
     assert (tmp_path / "b" / "images" / "0001.jpg").is_file()
+
+
+# ----------------------------------------------------------------------------- the training dataset
+def test_training_items_keep_counts_and_repeat_per_epoch(generated) -> None:
+    root, _ = generated
+    ds = CrowdDensityDataset(load_nwpu(root, "train"), train=True, crop=(64, 64), scale=(0.7, 1.5), seed=1)
+    for index in range(len(ds)):
+        image, target = ds[index]
+        _, points, _ = ds.sample(index)
+        assert image.shape == (3, 64, 64) and target.shape == (1, 8, 8)
+        assert float(target.sum()) == pytest.approx(len(points), abs=1e-3)
+    first = ds[0]
+    torch.testing.assert_close(ds[0], first)
+    ds.set_epoch(1)
+    assert not torch.equal(ds[0][0], first[0])
+
+
+def test_evaluation_items_are_padded_whole_images(tmp_path: Path) -> None:
+    root = _nwpu(tmp_path, {"0001": [[0.0, 0.0], [56.0, 40.0], [20.0, 20.0]]}, "0001\n")
+    ds = CrowdDensityDataset(load_nwpu(root, "val"), method="fixed", sigma=3.0)
+    image, target = ds[0]
+    assert image.shape == (3, 40, 56) and target.shape == (1, 5, 7)
+    assert float(target.sum()) == pytest.approx(3.0, abs=1e-4)
+    big = CrowdDensityDataset(ds.items, train=True, crop=(64, 64), scale=(1.0, 1.0))
+    assert float(big[0][1].sum()) == pytest.approx(3.0, abs=1e-4)  # the crop is larger: padded, nothing lost
+    with pytest.raises(ValueError, match="multiples of the stride 8"):
+        CrowdDensityDataset(ds.items, crop=(60, 64))
