@@ -86,3 +86,17 @@ def test_strict_export_and_fp32_predictor() -> None:
     torch.testing.assert_close(exported.module()(x), model(x))
     predictor = quantize(model, "fp32", input_size=(H, W))
     torch.testing.assert_close(predictor(x), model(x))
+
+
+def test_dataset_batches_fit_the_counter(tmp_path) -> None:
+    from torch.utils.data import DataLoader
+
+    from lib.data.crowd import CrowdDensityDataset, generate_crowd_dataset, load_nwpu
+
+    generate_crowd_dataset(tmp_path, images=2, height=64, width=96, seed=0, val_fraction=0, test_fraction=0)
+    data = CrowdDensityDataset(load_nwpu(tmp_path, "train"), train=True, crop=(H, H))
+    images, targets = next(iter(DataLoader(data, batch_size=2)))
+    model = create_model("csrnet_quarter", init="kaiming")
+    density = model(images)
+    assert density.shape == targets.shape == (2, 1, H // DENSITY_STRIDE, H // DENSITY_STRIDE)
+    torch.nn.functional.mse_loss(density, targets).backward()

@@ -102,8 +102,8 @@ def _ground_samples(rng: np.random.Generator, view: View, n: int, z_lo: float, z
 def place_people(rng: np.random.Generator, view: View, target: int, placement: str, sparse: bool) -> np.ndarray:
     """Up to ``target`` ground positions ``(X, Z)`` in metres, at least ``MIN_GAP_M`` apart (grid-hash check).
 
-    A sparse scene's crowd stays nearer the camera (a street seen at eye level); a cluster is wide enough to
-    hold its share of ``target`` at about two people per square metre.
+    A sparse scene's crowd stays nearer the camera; a cluster's spread grows with the square root of its share
+    of ``target`` so that large groups are not all rejected by the spacing rule.
     """
     z_lo = view.z_near * 0.85  # a few people stand below the picture, only their heads show
     reach = rng.uniform(0.15, 0.7) if sparse else rng.uniform(0.35, 1.0)
@@ -142,7 +142,7 @@ def _smooth_noise(rng: np.random.Generator, height: int, width: int, cells: int,
 
 
 def paint_background(rng: np.random.Generator, view: View, layout: str) -> np.ndarray:
-    """Sky and facades above the horizon, paved ground below: a plaza (tiles) or a street (road and kerbs)."""
+    """Sky and facades above the horizon, paved ground below: a plaza (tiles) or a street (a road)."""
     h, w = view.height, view.width
     img = np.empty((h, w, 3), np.float32)
     rows = np.arange(h, dtype=np.float32)[:, None, None]
