@@ -333,6 +333,9 @@ def test_evaluation_items_are_padded_whole_images(tmp_path: Path) -> None:
     image, target = ds[0]
     assert image.shape == (3, 40, 56) and target.shape == (1, 5, 7)
     assert float(target.sum()) == pytest.approx(3.0, abs=1e-4)
+    small = CrowdDensityDataset(ds.items, method="fixed", sigma=3.0, max_side=28)  # 56×40 → 28×20, padded to 32×24
+    assert small[0][0].shape == (3, 24, 32) and float(small[0][1].sum()) == pytest.approx(3.0, abs=1e-4)
+    np.testing.assert_allclose(small.sample(0)[1], [[0, 0], [28, 20], [10, 10]])
     big = CrowdDensityDataset(ds.items, train=True, crop=(64, 64), scale=(1.0, 1.0))
     assert float(big[0][1].sum()) == pytest.approx(3.0, abs=1e-4)  # the crop is larger: padded, nothing lost
     with pytest.raises(ValueError, match="multiples of the stride 8"):

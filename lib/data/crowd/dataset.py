@@ -50,9 +50,10 @@ class CrowdDensityDataset(Dataset):
     ``train=True``: random scale in ``scale`` (image resized, points scaled), random ``crop`` (zero padding
     when the image is smaller), horizontal flip and photometric jitter, seeded by ``(seed, epoch, index)``
     (call ``set_epoch``). ``train=False``: the whole image, zero-padded at the bottom/right to a multiple of
-    ``stride``. The target uses ``method`` kernels (``fixed`` σ stays ``sigma`` pixels whatever the scale;
-    ``adaptive`` σ is computed once per image from all its heads and scaled with the image, so heads at a
-    crop's edge keep the σ their real neighbours give them).
+    ``stride``. ``max_side``: images with a longer side are first scaled down to it, points with them
+    (UCF-QNRF and NWPU-Crowd hold images of 4000–9000 pixels). The target uses ``method`` kernels (``fixed``
+    σ stays ``sigma`` pixels whatever the scale; ``adaptive`` σ is computed once per image from all its heads
+    and scaled with the image, so heads at a crop's edge keep the σ their real neighbours give them).
     """
 
     def __init__(
@@ -69,6 +70,7 @@ class CrowdDensityDataset(Dataset):
         k: int = 3,
         beta: float = 0.3,
         seed: int = 0,
+        max_side: int | None = None,
     ) -> None:
         if not items:
             raise ValueError("no items: load a dataset first (lib.data.crowd.load_nwpu, ...)")
@@ -78,7 +80,7 @@ class CrowdDensityDataset(Dataset):
             raise ValueError(f"scale must be a range 0 < low <= high, got {scale}")
         self.items, self.train, self.crop, self.scale, self.flip, self.jitter = list(items), train, crop, scale, flip, jitter
         self.stride, self.method, self.sigma, self.k, self.beta = stride, method, sigma, k, beta
-        self.seed, self.epoch = seed, 0
+        self.seed, self.epoch, self.max_side = seed, 0, max_side
         self._sigmas: dict[int, np.ndarray] = {}
         head_sigmas(np.zeros((0, 2)), method, sigma, k, beta)  # validates the kernel settings now
 
@@ -103,18 +105,15 @@ class CrowdDensityDataset(Dataset):
         """The ``(image uint8 H×W×3, points N×2, sigmas N)`` that ``__getitem__`` renders, after augmentation."""
         item = self.items[index]
         image, points, sigmas = read_crowd_image(item), item.points.astype(np.float64), self.sigmas(index).copy()
-        if not self.train:
-            multiple = self.stride
-            return pad_to(image, -(-item.height // multiple) * multiple, -(-item.width // multiple) * multiple), \
-                points, sigmas
+        factor = min(1.0, self.max_side / max(item.height, item.width)) if self.max_side else 1.0
         rng = np.random.default_rng(np.random.SeedSequence([self.seed, self.epoch, index]))
-        factor = rng.uniform(*self.scale)
-        height, width = max(1, round(item.height * factor)), max(1, round(item.width * factor))
-        image = cv2.resize(image, (width, height), interpolation=cv2.INTER_LINEAR)
-        sx, sy = width / item.width, height / item.height
-        points = points * [sx, sy]
-        if self.method == "adaptive":
-            sigmas = sigmas * np.sqrt(sx * sy)
+        if self.train:
+            factor *= rng.uniform(*self.scale)
+        if factor != 1.0:
+            image, points, sigmas = self._rescale(image, points, sigmas, factor)
+        if not self.train:
+            step = self.stride
+            return pad_to(image, -(-image.shape[0] // step) * step, -(-image.shape[1] // step) * step), points, sigmas
         crop_h, crop_w = self.crop
         image = pad_to(image, crop_h, crop_w)
         top = int(rng.integers(0, image.shape[0] - crop_h + 1))
@@ -128,6 +127,16 @@ class CrowdDensityDataset(Dataset):
         if self.jitter > 0:
             image = photometric_jitter(image, rng, self.jitter, self.jitter, self.jitter)
         return np.ascontiguousarray(image), points.reshape(-1, 2), sigmas
+
+    def _rescale(self, image: np.ndarray, points: np.ndarray, sigmas: np.ndarray,
+                 factor: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Resize the image by ``factor`` (rounded to whole pixels) and move the points and kernel widths with it."""
+        height, width = max(1, round(image.shape[0] * factor)), max(1, round(image.shape[1] * factor))
+        sx, sy = width / image.shape[1], height / image.shape[0]
+        image = cv2.resize(image, (width, height), interpolation=cv2.INTER_AREA if factor < 1 else cv2.INTER_LINEAR)
+        if self.method == "adaptive":
+            sigmas = sigmas * np.sqrt(sx * sy)
+        return image, points * [sx, sy], sigmas
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
         image, points, sigmas = self.sample(index)
