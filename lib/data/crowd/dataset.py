@@ -51,7 +51,7 @@ class CrowdDensityDataset(Dataset):
     when the image is smaller), horizontal flip and photometric jitter, seeded by ``(seed, epoch, index)``
     (call ``set_epoch``). ``train=False``: the whole image, zero-padded at the bottom/right to a multiple of
     ``stride``. ``max_side``: images with a longer side are first scaled down to it, points with them
-    (UCF-QNRF and NWPU-Crowd hold images of 4000–9000 pixels). The target uses ``method`` kernels (``fixed``
+    (UCF-QNRF and NWPU-Crowd hold images several thousand pixels wide). The target uses ``method`` kernels (``fixed``
     σ stays ``sigma`` pixels whatever the scale; ``adaptive`` σ is computed once per image from all its heads
     and scaled with the image, so heads at a crop's edge keep the σ their real neighbours give them).
     """
