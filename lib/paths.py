@@ -18,6 +18,8 @@ SAVED: Path = Path(os.environ.get("EVN_SAVED", ROOT / "saved")).resolve()
 
 SYNTHETIC_CITYSCAPES: Path = DATA / "synthcity"
 """Where the embedded, procedurally generated Cityscapes-format dataset is written."""
+SYNTHETIC_CROWD: Path = DATA / "crowdsynth"
+"""Where the embedded, procedurally generated crowd-counting dataset (NWPU-Crowd layout) is written."""
 
 RUNS: Path = SAVED / "runs"
 METRICS: Path = SAVED / "metrics"

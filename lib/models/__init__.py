@@ -1,6 +1,8 @@
-"""Segmentation models by name: ``create_model("hrnetv2_w18", num_classes=19)``.
+"""Models by name: ``create_model("hrnetv2_w18", num_classes=19)``, ``create_model("csrnet_quarter")``.
 
-Models are randomly initialised (nothing is ever downloaded) or loaded from a local checkpoint.
+Segmentation models return ``N×num_classes×H×W`` logits at input resolution (sides multiples of 32); the
+crowd counters (``csrnet*``) return an ``N×1×H/8×W/8`` density map whose sum is the count (sides multiples
+of 8). Models are randomly initialised (nothing is ever downloaded) or loaded from a local checkpoint.
 They know neither how they are trained nor how they are deployed.
 """
 
@@ -16,13 +18,17 @@ from torch import nn
 
 from lib.checkpoint import load_checkpoint
 from lib.models.common import OUTPUT_STRIDE, check_input_size, nearest_valid_size
+from lib.models.csrnet import DENSITY_STRIDE, CSRNet, csrnet
 from lib.models.hrnet import HRNetV2, hrnetv2
 from lib.models.summary import count_params, model_summary
 from lib.models.unet import UNet, unet
 
 __all__ = [
+    "COUNTERS",
+    "DENSITY_STRIDE",
     "MODELS",
     "OUTPUT_STRIDE",
+    "CSRNet",
     "HRNetV2",
     "UNet",
     "WeightsMismatchError",
@@ -41,23 +47,34 @@ MODELS: dict[str, Callable[..., nn.Module]] = {
     "hrnetv2_w18_small_v2": partial(hrnetv2, "hrnetv2_w18_small_v2"),
     "hrnetv2_w18": partial(hrnetv2, "hrnetv2_w18"),
     "hrnetv2_w48": partial(hrnetv2, "hrnetv2_w48"),
+    "csrnet": partial(csrnet, "csrnet"),
+    "csrnet_quarter": partial(csrnet, "csrnet_quarter"),
 }
-"""Model name → constructor ``(num_classes: int = 19, in_chans: int = 3) -> nn.Module``."""
+"""Model name → constructor ``(num_classes: int = <its default>, in_chans: int = 3, ...) -> nn.Module``.
+
+Segmentation models default to 19 classes; counters have one output channel and refuse any other number.
+"""
+
+COUNTERS: tuple[str, ...] = tuple(name for name, build in MODELS.items() if getattr(build, "func", None) is csrnet)
+"""The density-map counters among ``MODELS`` (output ``N×1×H/8×W/8``)."""
 
 
 class WeightsMismatchError(ValueError):
     """A checkpoint's state dict does not fit the model (missing, unexpected or reshaped keys)."""
 
 
-def create_model(name: str, num_classes: int = 19, weights: str | Path | None = None, **kw: Any) -> nn.Module:
+def create_model(name: str, num_classes: int | None = None, weights: str | Path | None = None, **kw: Any) -> nn.Module:
     """Build model ``name`` with random weights, or with the weights of the local checkpoint ``weights``.
 
-    ``kw`` goes to the constructor (``in_chans``). ``weights`` may be a raw state dict file or one of
-    our checkpoints (a dict with a ``"model"`` key); it is loaded with ``weights_only=True``.
+    ``num_classes``: left out, each model takes its own default (19 for segmentation, 1 for counters).
+    ``kw`` goes to the constructor (``in_chans``; ``init`` for counters). ``weights`` may be a raw state dict
+    file or one of our checkpoints (a dict with a ``"model"`` key); it is loaded with ``weights_only=True``.
     """
     if name not in MODELS:
         raise ValueError(f"unknown model {name!r}; valid names: {', '.join(MODELS)}")
-    model = MODELS[name](num_classes=num_classes, **kw)
+    if num_classes is not None:
+        kw["num_classes"] = num_classes
+    model = MODELS[name](**kw)
     if weights is not None:
         load_weights(model, weights)
     return model
