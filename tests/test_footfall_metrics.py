@@ -59,6 +59,15 @@ def test_mot_scores_count_an_identity_swap():
     assert perfect.mota == 1.0 and perfect.idf1 == 1.0
 
 
+def test_hota_when_trackeval_is_installed():
+    pytest.importorskip("trackeval")
+    boxes = np.array([[0, 0, 10, 10], [50, 0, 10, 10]] * 3, np.float64)
+    gt = Tracks.from_arrays(np.repeat([1, 2, 3], 2), [1, 2] * 3, boxes)
+    swapped = Tracks.from_arrays(gt.frame, [7, 8, 7, 8, 8, 7], boxes)
+    assert mot_scores(gt, gt).hota == pytest.approx(1.0)
+    assert 0 < mot_scores(gt, swapped).hota < 1
+
+
 def test_dedup_scores():
     s = dedup_scores([1, 1, 2, 3], [10, 10, 20, 20])
     assert (s.pairwise.tp, s.pairwise.fp, s.pairwise.fn) == (1, 0, 1)

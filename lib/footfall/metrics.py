@@ -12,6 +12,8 @@ A ratio whose denominator is 0 (precision with no predictions, say) is ``nan``.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -146,7 +148,8 @@ def mot_scores(gt: Tracks, pred: Tracks, iou_threshold: float = 0.5, min_visibil
 def hota_score(gt: Tracks, pred: Tracks) -> float | None:
     """HOTA (mean over localisation thresholds) with TrackEval's implementation, or None without it."""
     try:
-        from trackeval.metrics import HOTA
+        with contextlib.redirect_stdout(io.StringIO()):  # trackeval prints its optional-import failures
+            from trackeval.metrics import HOTA
     except ImportError:
         return None
     frames = sorted(set(gt.frame.tolist()) | set(pred.frame.tolist()))
