@@ -1,0 +1,9 @@
+"""Footfall counting at a shop door: a door-scene simulator, a line counter, tracking and metrics.
+
+* ``lib.footfall.geometry``: the door segment and the store-side polygon, in pixels.
+* ``lib.footfall.tracks``: tracks as columns (frame, id, box), crossing events and their JSON file.
+* ``lib.footfall.counter``: hysteresis line counter; the ``supervision.LineZone`` baseline.
+* ``lib.footfall.tracking``: ByteTrack (package ``trackers``) over per-frame detections.
+* ``lib.footfall.metrics``: count errors, event F1, MOTA/IDF1, de-duplication and staff filtering.
+* ``lib.footfall.sim``: synthetic top-down door sequences in the MOTChallenge layout.
+"""

@@ -1,0 +1,200 @@
+"""Footfall metrics, pure functions of events, tracks and labels.
+
+* Counts: ``in_error = |predicted ins - true ins| / true ins`` (likewise ``out_error``), with signed
+  differences. With no true crossings the error is 0 when none is predicted and ``inf`` otherwise.
+* Events: direction-aware one-to-one matching within ``±tolerance`` frames; precision, recall, F1.
+* Tracking: MOTA and IDF1 (``motmetrics``); HOTA when ``trackeval`` is installed.
+* De-duplication: pairwise precision/recall/F1 over entry events (same visitor predicted vs same
+  person in truth) and the unique-visitor count error; staff filtering as a binary task.
+
+A ratio whose denominator is 0 (precision with no predictions, say) is ``nan``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import motmetrics as mm
+import numpy as np
+
+from lib.footfall.tracks import DIRECTIONS, CrossingEvent, Tracks, count_directions
+
+
+def _ratio(num: float, den: float) -> float:
+    return num / den if den else math.nan
+
+
+@dataclass(frozen=True)
+class CountError:
+    """Predicted and true crossing counts and their relative errors."""
+
+    true_in: int
+    pred_in: int
+    true_out: int
+    pred_out: int
+    in_error: float
+    out_error: float
+    in_signed: int
+    out_signed: int
+
+
+def _relative(pred: int, true: int) -> float:
+    if true == 0:
+        return 0.0 if pred == 0 else math.inf
+    return abs(pred - true) / true
+
+
+def count_error(pred: Sequence[CrossingEvent], true: Sequence[CrossingEvent]) -> CountError:
+    """How far the predicted in/out counts are from the true ones."""
+    (pi, po), (ti, to) = count_directions(pred), count_directions(true)
+    return CountError(ti, pi, to, po, _relative(pi, ti), _relative(po, to), pi - ti, po - to)
+
+
+@dataclass(frozen=True)
+class PRF:
+    """True positives, false positives, false negatives and the scores they give."""
+
+    tp: int
+    fp: int
+    fn: int
+    precision: float
+    recall: float
+    f1: float
+
+    @classmethod
+    def from_counts(cls, tp: int, fp: int, fn: int) -> PRF:
+        return cls(tp, fp, fn, _ratio(tp, tp + fp), _ratio(tp, tp + fn), _ratio(2 * tp, 2 * tp + fp + fn))
+
+
+def match_events(pred: Sequence[CrossingEvent], true: Sequence[CrossingEvent], tolerance: int) -> list[tuple[int, int]]:
+    """One-to-one ``(pred index, true index)`` pairs of the same direction at most ``tolerance`` frames apart.
+
+    Per direction, both lists are walked in time order and the earliest compatible pair is taken: on a
+    line with one common tolerance this greedy matching has the largest possible number of pairs.
+    """
+    pairs = []
+    for direction in DIRECTIONS:
+        p = sorted((e.frame, i) for i, e in enumerate(pred) if e.direction == direction)
+        t = sorted((e.frame, j) for j, e in enumerate(true) if e.direction == direction)
+        i = j = 0
+        while i < len(p) and j < len(t):
+            if abs(p[i][0] - t[j][0]) <= tolerance:
+                pairs.append((p[i][1], t[j][1]))
+                i, j = i + 1, j + 1
+            elif p[i][0] < t[j][0]:
+                i += 1
+            else:
+                j += 1
+    return sorted(pairs)
+
+
+def event_scores(pred: Sequence[CrossingEvent], true: Sequence[CrossingEvent], tolerance: int = 5) -> PRF:
+    """Precision, recall and F1 of predicted crossing events against the true ones."""
+    tp = len(match_events(pred, true, tolerance))
+    return PRF.from_counts(tp, len(pred) - tp, len(true) - tp)
+
+
+@dataclass(frozen=True)
+class MotScores:
+    """CLEAR-MOT and identity scores of predicted tracks against ground-truth tracks."""
+
+    mota: float
+    idf1: float
+    motp: float
+    id_switches: int
+    false_positives: int
+    misses: int
+    objects: int
+    hota: float | None = None
+
+
+def iou_matrix(a_xywh: np.ndarray, b_xywh: np.ndarray) -> np.ndarray:
+    """Intersection over union of every box in ``a`` with every box in ``b`` (both ``x, y, w, h``).
+
+    motmetrics 1.4.0's own ``iou_matrix`` calls ``np.asfarray``, which NumPy 2 removed.
+    """
+    a, b = np.asarray(a_xywh, np.float64).reshape(-1, 4), np.asarray(b_xywh, np.float64).reshape(-1, 4)
+    lo = np.maximum(a[:, None, :2], b[None, :, :2])
+    hi = np.minimum(a[:, None, :2] + a[:, None, 2:], b[None, :, :2] + b[None, :, 2:])
+    inter = np.prod(np.clip(hi - lo, 0, None), axis=2)
+    union = np.prod(a[:, 2:], 1)[:, None] + np.prod(b[:, 2:], 1)[None, :] - inter
+    return np.where(union > 0, inter / np.where(union > 0, union, 1), 0.0)
+
+
+def mot_scores(gt: Tracks, pred: Tracks, iou_threshold: float = 0.5, min_visibility: float = 0.0) -> MotScores:
+    """MOTA, IDF1 and MOTP (1 - mean IoU of matches) over every frame of either; HOTA if trackeval is present.
+
+    Ground-truth rows with visibility below ``min_visibility`` are left out.
+    """
+    gt = gt.select(gt.visibility >= min_visibility)
+    gt_frames, pred_frames = dict(gt.by_frame()), dict(pred.by_frame())
+    acc = mm.MOTAccumulator(auto_id=True)
+    empty = np.zeros(0, np.int64)
+    for frame in sorted(set(gt_frames) | set(pred_frames)):
+        g, p = gt_frames.get(frame, empty), pred_frames.get(frame, empty)
+        iou = iou_matrix(gt.xywh[g], pred.xywh[p])
+        acc.update(gt.track_id[g].tolist(), pred.track_id[p].tolist(), np.where(iou >= iou_threshold, 1 - iou, np.nan))
+    names = ["mota", "idf1", "motp", "num_switches", "num_false_positives", "num_misses", "num_objects"]
+    row = mm.metrics.create().compute(acc, metrics=names, name="sequence").iloc[0]
+    return MotScores(float(row["mota"]), float(row["idf1"]), float(row["motp"]), int(row["num_switches"]),
+                     int(row["num_false_positives"]), int(row["num_misses"]), int(row["num_objects"]),
+                     hota_score(gt, pred))
+
+
+def hota_score(gt: Tracks, pred: Tracks) -> float | None:
+    """HOTA (mean over localisation thresholds) with TrackEval's implementation, or None without it."""
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):  # trackeval prints its optional-import failures
+            from trackeval.metrics import HOTA
+    except ImportError:
+        return None
+    frames = sorted(set(gt.frame.tolist()) | set(pred.frame.tolist()))
+    if not frames or len(gt) == 0 or len(pred) == 0:
+        return None
+    gt_ids = {v: i for i, v in enumerate(np.unique(gt.track_id).tolist())}
+    pred_ids = {v: i for i, v in enumerate(np.unique(pred.track_id).tolist())}
+    gt_frames, pred_frames = dict(gt.by_frame()), dict(pred.by_frame())
+    empty = np.zeros(0, np.int64)
+    data = {"num_gt_ids": len(gt_ids), "num_tracker_ids": len(pred_ids), "num_gt_dets": len(gt),
+            "num_tracker_dets": len(pred), "gt_ids": [], "tracker_ids": [], "similarity_scores": []}
+    for frame in frames:
+        g, p = gt_frames.get(frame, empty), pred_frames.get(frame, empty)
+        data["gt_ids"].append(np.array([gt_ids[v] for v in gt.track_id[g].tolist()], int))
+        data["tracker_ids"].append(np.array([pred_ids[v] for v in pred.track_id[p].tolist()], int))
+        data["similarity_scores"].append(iou_matrix(gt.xywh[g], pred.xywh[p]))
+    return float(np.mean(HOTA().eval_sequence(data)["HOTA"]))
+
+
+@dataclass(frozen=True)
+class DedupScores:
+    """Pairwise scores of "these two entries are the same visitor", and the unique-visitor count error."""
+
+    pairwise: PRF
+    pred_unique: int
+    true_unique: int
+    unique_error: float
+
+
+def dedup_scores(pred_visitor: Sequence[int], true_identity: Sequence[int]) -> DedupScores:
+    """Score predicted visitor ids of entry events against the true identity of each entry (aligned lists)."""
+    pv, ti = np.asarray(pred_visitor), np.asarray(true_identity)
+    if pv.shape != ti.shape:
+        raise ValueError(f"{len(pv)} predicted visitor ids but {len(ti)} true identities: give one of each per entry")
+    upper = np.triu(np.ones((len(pv), len(pv)), bool), k=1)
+    same_pred, same_true = (pv[:, None] == pv[None, :]) & upper, (ti[:, None] == ti[None, :]) & upper
+    tp = int((same_pred & same_true).sum())
+    pairwise = PRF.from_counts(tp, int(same_pred.sum()) - tp, int(same_true.sum()) - tp)
+    n_pred, n_true = len(np.unique(pv)), len(np.unique(ti))
+    return DedupScores(pairwise, n_pred, n_true, _relative(n_pred, n_true))
+
+
+def staff_scores(pred_staff: Sequence[bool], true_staff: Sequence[bool]) -> PRF:
+    """Staff filtering as binary classification (staff is the positive class), over aligned lists."""
+    p, t = np.asarray(pred_staff, bool), np.asarray(true_staff, bool)
+    if p.shape != t.shape:
+        raise ValueError(f"{len(p)} predicted staff flags but {len(t)} true ones: give one of each per event")
+    return PRF.from_counts(int((p & t).sum()), int((p & ~t).sum()), int((~p & t).sum()))

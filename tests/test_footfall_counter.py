@@ -1,0 +1,101 @@
+"""The hysteresis door counter and the LineZone baseline on hand-made tracks."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from lib.footfall.counter import CounterConfig, DoorCounter, Zone, classify, count_crossings, linezone_crossings
+from lib.footfall.geometry import Door
+from lib.footfall.tracks import Tracks
+
+# door from x=100 to x=200 on the row y=100; the store is below it
+DOOR = Door(a=(100.0, 100.0), b=(200.0, 100.0), inside=((0.0, 100.0), (300.0, 100.0), (300.0, 300.0), (0.0, 300.0)))
+CONFIG = CounterConfig(band_px=10.0, confirm_frames=3, span_margin_px=5.0)
+
+
+def walk(track_id: int, ys: list[float], x: float = 150.0, first_frame: int = 1) -> Tracks:
+    frames = np.arange(first_frame, first_frame + len(ys))
+    return Tracks.from_points(frames, np.full(len(ys), track_id), np.stack([np.full(len(ys), x), ys], 1))
+
+
+def concat(*parts: Tracks) -> Tracks:
+    return Tracks.from_arrays(np.concatenate([p.frame for p in parts]), np.concatenate([p.track_id for p in parts]),
+                              np.concatenate([p.xywh for p in parts]))
+
+
+def summary(events) -> list[tuple[int, int, str]]:
+    return [(e.frame, e.track_id, e.direction) for e in events]
+
+
+def test_zones_and_signed_distance():
+    zones, distance = classify(DOOR, np.array([[150, 50], [150, 95], [150, 106], [150, 150], [250, 105]]), CONFIG)
+    assert zones.tolist() == [Zone.OUTSIDE, Zone.BAND, Zone.BAND, Zone.INSIDE, Zone.INSIDE]
+    np.testing.assert_allclose(distance, [-50, -5, 6, 50, 5])
+
+
+def test_clean_crossing_in_then_out():
+    ys = list(range(50, 160, 10)) + list(range(150, 40, -10))  # in by frame 7 (y=110), out at frame 17 (y=90)
+    events = count_crossings(walk(1, ys), DOOR, CONFIG)
+    assert summary(events) == [(7, 1, "in"), (17, 1, "out")]
+
+
+def test_u_turn_at_the_door_is_no_event():
+    ys = [50, 70, 90, 98, 105, 108, 105, 98, 90, 70, 50]  # reaches 8 px past the line, inside the band
+    assert count_crossings(walk(1, ys), DOOR, CONFIG) == []
+
+
+def test_jitter_on_the_line_gives_exactly_one_event():
+    rng = np.random.default_rng(0)
+    linger = (100 + rng.uniform(-9, 9, 40)).tolist()  # 40 frames swaying across the line within the band
+    spike = [118, 96, 117, 97]  # single-frame excursions beyond the band do not confirm
+    ys = [60, 80] + linger + spike + [120, 130, 140, 150]
+    events = count_crossings(walk(3, ys), DOOR, CONFIG)
+    assert [(e.track_id, e.direction) for e in events] == [(3, "in")]
+    crossed_last = 1 + len([60, 80] + linger + spike)  # first frame of the final run on the store side
+    assert events[0].frame <= crossed_last
+
+
+def test_group_side_by_side_counts_two():
+    ys = list(range(40, 170, 10))
+    events = count_crossings(concat(walk(1, ys, x=135), walk(2, ys, x=165)), DOOR, CONFIG)
+    assert sorted((e.track_id, e.direction) for e in events) == [(1, "in"), (2, "in")]
+
+
+def test_track_born_in_the_band_counts_once_it_commits():
+    events = count_crossings(walk(5, [96, 99, 104, 120, 130, 140]), DOOR, CONFIG)
+    assert summary(events) == [(3, 5, "in")]
+
+
+def test_passing_by_outside_is_no_event():
+    frames = np.arange(1, 31)
+    points = np.stack([np.linspace(0, 300, 30), np.full(30, 80.0)], 1)
+    assert count_crossings(Tracks.from_points(frames, np.ones(30), points), DOOR, CONFIG) == []
+
+
+def test_streaming_counter_matches_batch():
+    tracks = walk(1, list(range(50, 160, 10)))
+    counter = DoorCounter(DOOR, CONFIG)
+    for frame, idx in tracks.by_frame():
+        counter.update(frame, tracks.track_id[idx], tracks.centers()[idx])
+    assert counter.events == count_crossings(tracks, DOOR, CONFIG)
+    assert counter.states[1].side == Zone.INSIDE
+
+
+def test_linezone_baseline_on_a_clean_crossing():
+    ys = list(range(50, 160, 10)) + list(range(150, 40, -10))
+    boxes = walk(1, ys)
+    boxes = Tracks.from_arrays(boxes.frame, boxes.track_id, boxes.xywh + np.array([-8, -8, 16, 16]))
+    assert [(e.track_id, e.direction) for e in linezone_crossings(boxes, DOOR)] == [(1, "in"), (1, "out")]
+
+
+def test_linezone_counts_the_u_turn_the_counter_ignores():
+    ys = [50, 70, 90, 98, 105, 108, 105, 98, 90, 70, 50]
+    assert [e.direction for e in linezone_crossings(walk(1, ys), DOOR)] == ["in", "out"]
+
+
+def test_invalid_geometry_and_config():
+    with pytest.raises(ValueError, match="zero length"):
+        Door(a=(1.0, 1.0), b=(1.0, 1.0), inside=((0.0, 0.0), (1.0, 0.0), (1.0, 1.0)))
+    with pytest.raises(ValueError, match="confirm_frames"):
+        CounterConfig(confirm_frames=0)

@@ -1,0 +1,112 @@
+"""Footfall metrics on hand-computed cases, and clear errors for bad inputs."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+from lib.footfall.metrics import count_error, dedup_scores, event_scores, iou_matrix, match_events, mot_scores, staff_scores
+from lib.footfall.tracks import CrossingEvent, Tracks, read_events, read_mot, write_events, write_mot
+
+
+def ev(frame: int, direction: str, track_id: int = 0) -> CrossingEvent:
+    return CrossingEvent(frame, track_id, direction)
+
+
+def test_count_error():
+    pred = [ev(1, "in"), ev(2, "in"), ev(3, "in"), ev(4, "out")]
+    true = [ev(1, "in")] * 4 + [ev(5, "out")] * 2
+    c = count_error(pred, true)
+    assert (c.pred_in, c.true_in, c.pred_out, c.true_out) == (3, 4, 1, 2)
+    assert (c.in_error, c.out_error, c.in_signed, c.out_signed) == (0.25, 0.5, -1, -1)
+    assert count_error([], []).in_error == 0.0 and count_error([ev(1, "in")], []).in_error == math.inf
+
+
+def test_event_scores_are_direction_aware_within_tolerance():
+    true = [ev(10, "in"), ev(50, "in"), ev(30, "out")]
+    pred = [ev(12, "in"), ev(70, "in"), ev(29, "out"), ev(31, "out"), ev(50, "out")]
+    s = event_scores(pred, true, tolerance=5)
+    assert (s.tp, s.fp, s.fn) == (2, 3, 1)
+    assert s.precision == pytest.approx(2 / 5) and s.recall == pytest.approx(2 / 3) and s.f1 == pytest.approx(4 / 8)
+
+
+def test_matching_is_one_to_one_and_maximal():
+    true = [ev(10, "in"), ev(14, "in")]
+    pred = [ev(9, "in"), ev(12, "in"), ev(13, "in")]
+    assert len(match_events(pred, true, tolerance=3)) == 2
+    assert len(match_events([ev(10, "in"), ev(11, "in")], [ev(10, "in")], tolerance=3)) == 1
+    nothing = event_scores([], [], tolerance=3)
+    assert math.isnan(nothing.precision) and math.isnan(nothing.f1)
+
+
+def test_iou_matrix():
+    iou = iou_matrix(np.array([[0, 0, 10, 10]]), np.array([[0, 0, 10, 10], [5, 0, 10, 10], [20, 20, 5, 5], [0, 0, 0, 0]]))
+    np.testing.assert_allclose(iou, [[1.0, 50 / 150, 0.0, 0.0]])
+
+
+def test_mot_scores_count_an_identity_swap():
+    boxes = np.array([[0, 0, 10, 10], [50, 0, 10, 10]] * 3, np.float64)
+    frames = np.repeat([1, 2, 3], 2)
+    gt = Tracks.from_arrays(frames, [1, 2] * 3, boxes)
+    pred = Tracks.from_arrays(frames, [7, 8, 7, 8, 8, 7], boxes)
+    s = mot_scores(gt, pred)
+    assert (s.id_switches, s.misses, s.false_positives, s.objects) == (2, 0, 0, 6)
+    assert s.mota == pytest.approx(1 - 2 / 6) and s.idf1 == pytest.approx(2 / 3)
+    perfect = mot_scores(gt, gt)
+    assert perfect.mota == 1.0 and perfect.idf1 == 1.0
+
+
+def test_hota_when_trackeval_is_installed():
+    pytest.importorskip("trackeval")
+    boxes = np.array([[0, 0, 10, 10], [50, 0, 10, 10]] * 3, np.float64)
+    gt = Tracks.from_arrays(np.repeat([1, 2, 3], 2), [1, 2] * 3, boxes)
+    swapped = Tracks.from_arrays(gt.frame, [7, 8, 7, 8, 8, 7], boxes)
+    assert mot_scores(gt, gt).hota == pytest.approx(1.0)
+    assert 0 < mot_scores(gt, swapped).hota < 1
+
+
+def test_dedup_scores():
+    s = dedup_scores([1, 1, 2, 3], [10, 10, 20, 20])
+    assert (s.pairwise.tp, s.pairwise.fp, s.pairwise.fn) == (1, 0, 1)
+    assert s.pairwise.f1 == pytest.approx(2 / 3)
+    assert (s.pred_unique, s.true_unique, s.unique_error) == (3, 2, 0.5)
+    with pytest.raises(ValueError, match="one of each"):
+        dedup_scores([1, 2], [1])
+
+
+def test_staff_scores():
+    s = staff_scores([True, True, False, False], [True, False, True, False])
+    assert (s.tp, s.fp, s.fn, s.precision, s.recall) == (1, 1, 1, 0.5, 0.5)
+
+
+def test_events_and_mot_files_round_trip(tmp_path):
+    events = [CrossingEvent(3, 1, "in"), CrossingEvent(9, 1, "out", visitor_id=4, staff=False)]
+    write_events(tmp_path / "e.json", events, visits=[])
+    assert read_events(tmp_path / "e.json") == events
+    tracks = Tracks.from_arrays([1, 2], [5, 5], [[1, 2, 3, 4], [2, 3, 4, 5]], visibility=[1.0, 0.5])
+    write_mot(tmp_path / "gt.txt", tracks)
+    back = read_mot(tmp_path / "gt.txt")
+    np.testing.assert_allclose(back.xywh, tracks.xywh)
+    np.testing.assert_allclose(back.visibility, [1.0, 0.5])
+
+
+def test_malformed_files_name_the_file_and_line(tmp_path):
+    gt = tmp_path / "gt.txt"
+    gt.write_text("1,1,0,0,10,10,1,1,1\n2,1,0,0,10,10,1,1,1\n3,1,zero,0,10,10,1,1,1\n")
+    with pytest.raises(ValueError, match=r"gt\.txt, line 3"):
+        read_mot(gt)
+    gt.write_text("1,1,0,0\n")
+    with pytest.raises(ValueError, match="line 1.*4 columns"):
+        read_mot(gt)
+    with pytest.raises(FileNotFoundError, match="missing.txt"):
+        read_mot(tmp_path / "missing.txt")
+    bad = tmp_path / "events.json"
+    bad.write_text(json.dumps({"events": [{"frame": 1, "track_id": 2, "direction": "sideways"}]}))
+    with pytest.raises(ValueError, match="event 0.*sideways"):
+        read_events(bad)
+    bad.write_text("[]")
+    with pytest.raises(ValueError, match="expected"):
+        read_events(bad)
