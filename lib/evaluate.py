@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -18,12 +20,51 @@ from tqdm.auto import tqdm
 
 from lib.data.labels import IGNORE_INDEX
 from lib.metrics import ConfusionMatrix
+from lib.stats import Interval, bootstrap_miou, bootstrap_miou_difference
 
 STRIDE = 32
 """Both model families need input sides divisible by 32."""
 
 Predictor = Callable[[torch.Tensor], torch.Tensor]
 """Anything that maps a normalised N×3×H×W batch to N×C×H×W logits (a model, a compiled or quantized one)."""
+
+
+@dataclass
+class ImageScores:
+    """Per-image confusion matrices of one predictor on a list of dataset images (and, optionally, its predictions)."""
+
+    confusions: np.ndarray
+    """``N×C×C`` int64: rows ground truth, columns prediction, one matrix per image."""
+    indices: list[int]
+    """Which dataset images, in order."""
+    predictions: list[np.ndarray] | None = None
+    """Predicted classes per image (uint8 H×W) when kept."""
+
+    def matrix(self) -> ConfusionMatrix:
+        """The dataset-level confusion matrix: the sum over images."""
+        total = ConfusionMatrix(self.confusions.shape[1])
+        total.matrix = torch.from_numpy(self.confusions.sum(axis=0))
+        return total
+
+    def miou(self) -> float:
+        return self.matrix().miou()
+
+    def interval(self, resamples: int = 2000, seed: int = 0) -> Interval:
+        """mIoU with its 95 % bootstrap interval over these images."""
+        return bootstrap_miou(self.confusions, resamples=resamples, seed=seed)
+
+    def difference(self, other: ImageScores, resamples: int = 2000, seed: int = 0) -> Interval:
+        """mIoU(self) − mIoU(other) on the same images, with a paired bootstrap interval."""
+        if self.indices != other.indices:
+            raise ValueError("a paired difference needs scores on the same images")
+        return bootstrap_miou_difference(self.confusions, other.confusions, resamples=resamples, seed=seed)
+
+    def agreement(self, other: ImageScores) -> float:
+        """Fraction of pixels where both predictors chose the same class (both must keep predictions)."""
+        if self.predictions is None or other.predictions is None or self.indices != other.indices:
+            raise ValueError("pixel agreement needs kept predictions on the same images")
+        same = sum(int((a == b).sum()) for a, b in zip(self.predictions, other.predictions, strict=True))
+        return same / sum(a.size for a in self.predictions)
 
 
 def snap_to_stride(size: int, stride: int = STRIDE) -> int:
@@ -37,14 +78,14 @@ def scaled_size(height: int, width: int, scale: float) -> tuple[int, int]:
 
 
 @torch.inference_mode()
-def predict_logits(
+def predict_probabilities(
     predictor: Predictor,
     images: torch.Tensor,
     scales: Sequence[float] = (1.0,),
     flip: bool = False,
     base_size: tuple[int, int] | None = None,
 ) -> torch.Tensor:
-    """Class probabilities averaged over ``scales`` (× horizontal flip), at the input's resolution.
+    """Class probabilities (softmax, not logits) averaged over ``scales`` (× horizontal flip), at the input's resolution.
 
     ``base_size`` is the (height, width) that scale 1.0 means; by default the input's own size.
     Averaging softmax probabilities (not logits) is the usual multi-scale test recipe.
@@ -89,22 +130,67 @@ def evaluate(
     loader = DataLoader(dataset, batch_size=batch_size, shuffle=False, num_workers=0)
     matrix = ConfusionMatrix(num_classes, ignore_index=IGNORE_INDEX)
     for images, labels in tqdm(loader, desc=desc, disable=not progress, leave=False):
-        probabilities = predict_logits(predictor, images.to(device), scales, flip, base_size)
+        probabilities = predict_probabilities(predictor, images.to(device), scales, flip, base_size)
         matrix.update(probabilities.argmax(dim=1).cpu(), labels)
     return matrix
 
 
+def evaluate_per_image(
+    predictor: Predictor,
+    dataset: Dataset,
+    num_classes: int,
+    scales: Sequence[float] = (1.0,),
+    flip: bool = False,
+    base_size: tuple[int, int] | None = None,
+    indices: Sequence[int] | None = None,
+    device: torch.device | str = "cpu",
+    progress: bool = True,
+    desc: str = "eval",
+    keep_predictions: bool = False,
+) -> ImageScores:
+    """One confusion matrix per image of ``dataset`` (or of ``indices``): what bootstrap intervals resample.
+
+    ``keep_predictions`` also keeps each image's predicted classes (uint8), to compare two predictors pixel
+    by pixel (e.g. how often an INT8 path agrees with FP32).
+    """
+    if isinstance(predictor, nn.Module):
+        predictor.eval()
+    chosen = list(range(len(dataset))) if indices is None else [int(i) for i in indices]
+    confusions = np.zeros((len(chosen), num_classes, num_classes), dtype=np.int64)
+    predictions: list[np.ndarray] = []
+    for row, index in enumerate(tqdm(chosen, desc=desc, disable=not progress, leave=False)):
+        image, label = dataset[index]
+        classes = predict_probabilities(predictor, image.unsqueeze(0).to(device), scales, flip, base_size).argmax(dim=1)[0].cpu()
+        confusions[row] = ConfusionMatrix(num_classes, ignore_index=IGNORE_INDEX).update(classes, label).matrix.numpy()
+        if keep_predictions:
+            predictions.append(classes.numpy().astype(np.uint8))
+    return ImageScores(confusions, chosen, predictions if keep_predictions else None)
+
+
 def segmentation_scorer(
-    dataset: Dataset, num_classes: int, size: tuple[int, int] | None = None, max_images: int | None = None
+    dataset: Dataset,
+    num_classes: int,
+    size: tuple[int, int] | None = None,
+    max_images: int | None = None,
+    indices: Sequence[int] | None = None,
+    keep_predictions: bool = False,
 ) -> Callable[[Predictor], dict]:
-    """A function scoring any predictor on ``dataset``: mIoU, pixel accuracy and per-class IoU.
+    """A function scoring any predictor on ``dataset`` (its ``indices``, else its first ``max_images``): mIoU,
+    pixel accuracy, per-class IoU, and ``image_scores`` (per-image confusions, for intervals and paired tests).
 
     ``size``: images are resized to it before inference (static-shape predictors need their own size);
     scores are always at the ground truth's resolution.
     """
+    if indices is None:
+        indices = range(min(max_images or len(dataset), len(dataset)))
+    chosen = list(indices)
+
     def score(predictor: Predictor) -> dict:
-        matrix = evaluate(predictor, dataset, num_classes, base_size=size, max_images=max_images, progress=False)
-        return {"miou": matrix.miou(), "pixel_accuracy": matrix.pixel_accuracy(), "per_class_iou": matrix.iou().tolist()}
+        scores = evaluate_per_image(predictor, dataset, num_classes, base_size=size, indices=chosen, progress=False,
+                                    keep_predictions=keep_predictions)
+        matrix = scores.matrix()
+        return {"miou": matrix.miou(), "pixel_accuracy": matrix.pixel_accuracy(), "per_class_iou": matrix.iou().tolist(),
+                "image_scores": scores}
 
     return score
 
@@ -132,7 +218,7 @@ def official_agreement(
     predictions, ground_truths = [], []
     for index in range(min(max_images, len(dataset))):
         image, label = dataset[index]
-        prediction = predict_logits(predictor, image.unsqueeze(0).to(device)).argmax(dim=1)[0].cpu()
+        prediction = predict_probabilities(predictor, image.unsqueeze(0).to(device)).argmax(dim=1)[0].cpu()
         matrix.update(prediction, label)
         sample = dataset.samples[index]
         stem = sample.image.name.removesuffix("_leftImg8bit.png")

@@ -43,3 +43,27 @@ def class_bars(table: pd.DataFrame, title: str, ylabel: str, colors: np.ndarray 
         label.set_horizontalalignment("right")
     ax.grid(axis="y", alpha=0.3)
     return fig
+
+
+def pareto_plot(ran: pd.DataFrame, size: tuple[int, int], data_label: str) -> Figure:
+    """Latency (log) vs mIoU per deployment path, one panel per model; the line joins the Pareto-optimal paths
+    (no other path both faster and at least as accurate); vertical bars are the paired 95 % intervals of the
+    mIoU change against FP32 eager, drawn around each path's mIoU."""
+    groups = list(ran.groupby("model", sort=False))
+    fig, axes = plt.subplots(1, len(groups), figsize=(6 * len(groups), 4), layout="constrained", squeeze=False)
+    for ax, (name, group) in zip(axes[0], groups, strict=True):
+        group = group.sort_values("latency_ms_median")
+        front = group[group["miou"] > group["miou"].cummax().shift(fill_value=-np.inf)]
+        ax.plot(front["latency_ms_median"], front["miou"], color="0.6", zorder=0, label="Pareto front")
+        for row in group.itertuples():
+            low = row.miou - (row.delta_miou - row.delta_miou_low) if pd.notna(row.delta_miou_low) else row.miou
+            high = row.miou + (row.delta_miou_high - row.delta_miou) if pd.notna(row.delta_miou_high) else row.miou
+            ax.errorbar(row.latency_ms_median, row.miou, yerr=[[row.miou - low], [high - row.miou]],
+                        fmt="s" if row.int8 else "o", capsize=3)
+            ax.annotate(row.backend, (row.latency_ms_median, row.miou), textcoords="offset points", xytext=(4, 4),
+                        fontsize=8)
+        ax.set(xscale="log", xlabel=f"latency ms, batch 1, {size[0]}×{size[1]} (log)", ylabel="mIoU",
+               title=f"{name} ({data_label})")
+        ax.grid(alpha=0.3, which="both")
+        ax.legend(loc="lower right")
+    return fig

@@ -10,7 +10,7 @@ from torch import nn
 
 from lib.data.cityscapes import CityscapesSegmentation
 from lib.data.synthcity import generate_dataset
-from lib.evaluate import evaluate, official_agreement, predict_logits, scaled_size, snap_to_stride
+from lib.evaluate import evaluate, official_agreement, predict_probabilities, scaled_size, snap_to_stride
 
 
 class ColumnPredictor(nn.Module):
@@ -31,14 +31,14 @@ def test_snap_and_scaled_size() -> None:
 
 def test_probabilities_are_at_input_size_and_normalised() -> None:
     images = torch.zeros(2, 3, 64, 128)
-    probabilities = predict_logits(ColumnPredictor(), images, scales=(0.5, 1.0, 1.5))
+    probabilities = predict_probabilities(ColumnPredictor(), images, scales=(0.5, 1.0, 1.5))
     assert probabilities.shape == (2, 3, 64, 128)
     torch.testing.assert_close(probabilities.sum(1), torch.ones(2, 64, 128))
     assert (probabilities.argmax(1)[:, :, :60] == 1).all() and (probabilities.argmax(1)[:, :, 68:] == 0).all()
 
 
 def test_flip_averages_the_mirrored_prediction() -> None:
-    probabilities = predict_logits(ColumnPredictor(), torch.zeros(1, 3, 32, 64), flip=True)
+    probabilities = predict_probabilities(ColumnPredictor(), torch.zeros(1, 3, 32, 64), flip=True)
     # left half says 1 unflipped and 0 flipped: the average is a tie between classes 0 and 1
     torch.testing.assert_close(probabilities[0, 0], probabilities[0, 1])
 

@@ -9,7 +9,7 @@ import pytest
 import torch
 from torch import nn
 
-from lib.bench.deployment import benchmark_backends, measure_predictor, summary_ratios, target_verdicts
+from lib.bench.deployment import benchmark_backends, summary_ratios, target_verdicts, throughput_record
 from lib.quant import BACKENDS, Predictor, available_backends, load_predictor, quantize
 from lib.quant.calibration import class_balanced_indices, select_calibration
 
@@ -148,6 +148,24 @@ def test_benchmark_records_reference_skips_and_ratios(trained: TinySegNet) -> No
     assert "fp32" in predictors
 
 
+def test_benchmark_intervals_agreement_and_fastest_fp32(trained: TinySegNet) -> None:
+    from lib.evaluate import segmentation_scorer
+
+    images, labels = make_batch(6, seed=7)
+    dataset = list(zip(images, labels, strict=True))
+    scorer = segmentation_scorer(dataset, NUM_CLASSES, SIZE, keep_predictions=True)
+    records, _ = benchmark_backends(trained, "tiny", ["ort-fp32", "ort-int8"], SIZE, [make_batch(2, seed=4)[0]],
+                                    score_fn=scorer, repeats=3, warmup=1, throughput_batch=2, throughput_repeats=1,
+                                    progress=False)
+    by_backend = {r["backend"]: r for r in records if r["status"] == "ok"}
+    int8 = by_backend["ort-int8"]
+    assert int8["scored_images"] == 6 and int8["delta_miou_low"] <= int8["delta_miou"] <= int8["delta_miou_high"]
+    assert 0.9 <= int8["pixel_agreement_vs_fp32"] <= 1.0
+    assert int8["speedup_vs_fp32_eager_q25"] <= int8["speedup_vs_fp32_eager"] <= int8["speedup_vs_fp32_eager_q75"]
+    assert int8["fastest_fp32_backend"] in ("fp32", "ort-fp32") and int8["speedup_vs_fastest_fp32"] > 0
+    assert by_backend["fp32"]["pixel_agreement_vs_fp32"] == 1.0 and by_backend["fp32"]["delta_miou"] == 0.0
+
+
 def test_summary_ratios_and_the_speedup_at_int8_peak() -> None:
     def record(backend: str, ms: float, miou: float, fraction: float) -> dict:
         return {"model": "m", "backend": backend, "status": "ok", "int8": backend != "fp32", "latency_ms_median": ms,
@@ -167,12 +185,12 @@ def test_summary_ratios_and_the_speedup_at_int8_peak() -> None:
 def test_compiled_paths_may_skip_the_batched_throughput(trained: TinySegNet) -> None:
     # a compiled graph recompiles for every new batch size: a profile may leave its throughput unmeasured
     compiled = Predictor("compiled", trained, SIZE, static_size=True, size_bytes=1, compiled=True)
-    skipped = measure_predictor(compiled, SIZE, 2, 1, throughput_batch=2, throughput_repeats=1, throughput_compiled=False)
-    assert skipped["images_per_s"] is None and skipped["throughput_batch"] is None and skipped["latency_ms_median"] > 0
-    measured = measure_predictor(compiled, SIZE, 2, 1, throughput_batch=2, throughput_repeats=1)
+    skipped = throughput_record(compiled, SIZE, 2, 1, compiled_too=False)
+    assert skipped["images_per_s"] is None and skipped["throughput_batch"] is None
+    measured = throughput_record(compiled, SIZE, 2, 1, compiled_too=True)
     assert measured["images_per_s"] > 0 and measured["throughput_batch"] == 2
     eager = Predictor("eager", trained, SIZE, static_size=False, size_bytes=1)
-    assert measure_predictor(eager, SIZE, 2, 1, 2, 1, throughput_compiled=False)["images_per_s"] > 0
+    assert throughput_record(eager, SIZE, 2, 1, compiled_too=False)["images_per_s"] > 0
 
 
 def test_class_balanced_picks_rare_classes_first() -> None:
@@ -196,3 +214,15 @@ def test_select_calibration(tiny_cityscapes: Path) -> None:
     assert len(select_calibration(dataset, "class-balanced", 2, 19)) == 2
     with pytest.raises(ValueError, match="unknown calibration method"):
         select_calibration(dataset, "best", 2, 19)
+
+
+def test_tuning_and_calibration_images_never_overlap_the_scored_ones() -> None:
+    from lib.quant.calibration import deployment_images
+
+    split = deployment_images([3, 0, 7], train_size=10, val_size=6, tuning_images=4, scored_images=5)
+    assert split.calibration == (3, 0, 7) and split.tuning == (1, 2, 4, 5) and split.scored == (0, 1, 2, 3, 4)
+    assert not set(split.calibration) & set(split.tuning)
+    # calibration and tuning come from the training split, scoring from validation: disjoint by construction
+    assert "validation images (never used" in split.describe()
+    with pytest.raises(ValueError, match="tuning images requested"):
+        deployment_images(range(8), train_size=10, val_size=6, tuning_images=4)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import torch
 
-from lib.bench.deployment import benchmark_backends, summary_ratios
+from lib.bench.deployment import benchmark_backends, json_records, summary_ratios
 from lib.io import atomic_write_json
 from lib.models import MODELS, create_model, model_summary
 from lib.quant import BACKENDS
@@ -95,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     result = {"task": args.task, "model": args.model, "checkpoint": str(args.checkpoint or ""),
               "weights": "checkpoint" if args.checkpoint else "random (speed only)", "size": list(args.size),
               "threads": threads, "machine": machine_report(), "versions": {"torch": torch.__version__},
-              "macs": summary["macs"], "params": summary["params"], "records": records,
+              "macs": summary["macs"], "params": summary["params"], "records": json_records(records),
               "summary": summary_ratios(records)}
     atomic_write_json(args.out, result)
     for record in records:

@@ -1,8 +1,9 @@
 """The deployment benchmark: every backend of ``lib.quant`` on one model, same images, same threads.
 
-For each backend: build time, size on disk, batch-1 latency (warm-up, median, p90, min), batch-N
-throughput, and — given a scoring function — mIoU and per-class IoU, the drop against FP32 eager and
-the speed-up over it, and the achieved GOP/s against this machine's measured peak.
+For each backend: build time, size on disk, batch-1 latency (warm-up, then interleaved rounds over all paths:
+median, p90, min), batch-N throughput, and — given a scoring function — mIoU, per-class IoU, the drop against
+FP32 eager with its paired bootstrap interval and pixel agreement, the speed-ups over FP32 eager and over the
+fastest FP32 path with their spread, and the achieved GOP/s against this machine's measured peak.
 A backend whose package is missing is *skipped* with the reason; one that breaks is *failed* with the error.
 """
 
@@ -11,6 +12,7 @@ from __future__ import annotations
 import math
 import traceback
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +21,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from lib.bench.inference import benchmark_predictor
+from lib.bench.timing import interleaved_rounds, summarize
 from lib.quant import (
     INT8_BACKENDS,
     NEEDS_EVAL_FN,
@@ -29,6 +32,7 @@ from lib.quant import (
     available_backends,
     quantize,
 )
+from lib.stats import ratio_spread
 
 ScoreFn = Callable[[Callable[[torch.Tensor], torch.Tensor]], dict[str, Any]]
 """Scores a predictor: returns at least ``{"miou": float}``, optionally ``"per_class_iou": list[float]``."""
@@ -57,10 +61,12 @@ def benchmark_backends(
 ) -> tuple[list[dict[str, Any]], dict[str, Predictor]]:
     """One record per backend (see module docstring) and the predictors that were built.
 
-    ``fp32`` (eager) is always measured first: it is the reference for ``delta_miou`` and ``speedup``.
-    ``tuning_score_fn`` (default: ``score_fn``'s mIoU) is what the accuracy-aware backends optimise; give them
-    a smaller subset than ``score_fn`` since they evaluate many candidates. ``throughput_compiled=False`` leaves
-    the batch-N throughput of ``torch.compile`` paths unmeasured (None): each new batch size recompiles them.
+    Every path is built and scored first; then batch-1 latency is timed in ``repeats`` interleaved rounds over all
+    paths (``lib.bench.timing.interleaved_rounds``), so speed ratios come from timings taken moments apart and
+    carry their spread. ``fp32`` (eager) is the reference for ``delta_miou`` and ``speedup_vs_fp32_eager``.
+    ``tuning_score_fn`` (default: ``score_fn``'s mIoU) is what the accuracy-aware backends optimise: give it
+    images the scored ones do not include. ``throughput_compiled=False`` leaves the batch-N throughput of
+    ``torch.compile`` paths unmeasured (None): each new batch size recompiles them.
     """
     backends = [REFERENCE] + [b for b in backends if b != REFERENCE]
     calib = list(calib) if calib is not None else None
@@ -69,7 +75,7 @@ def benchmark_backends(
     reasons = available_backends()
     records: list[dict[str, Any]] = []
     predictors: dict[str, Predictor] = {}
-    for backend in tqdm(backends, desc=model_name, disable=not progress):
+    for backend in tqdm(backends, desc=f"{model_name}: build and score", disable=not progress):
         record: dict[str, Any] = {"model": model_name, "backend": backend, "status": "ok", "reason": "",
                                   "int8": backend in INT8_BACKENDS}
         records.append(record)
@@ -86,21 +92,63 @@ def benchmark_backends(
                                  tolerable_loss=tolerable_loss, out_dir=Path(out_dir) / model_name if out_dir else None)
             if out_dir is not None and predictor.artefact is not None:
                 predictor.save(predictor.artefact.parent)  # writes predictor.json: reloadable with load_predictor
-            record.update(measure_predictor(predictor, input_size, repeats, warmup, throughput_batch, throughput_repeats,
-                                            throughput_compiled))
+            record.update(describe_predictor(predictor))
             if score_fn is not None:
-                scores = score_fn(predictor)
-                record["miou"] = float(scores["miou"])
-                if "per_class_iou" in scores:
-                    record["per_class_iou"] = [float(x) for x in scores["per_class_iou"]]
+                record.update(score_record(score_fn(predictor)))
+            record.update(throughput_record(predictor, input_size, throughput_batch, throughput_repeats,
+                                            throughput_compiled))
             predictors[backend] = predictor
         except BackendUnavailable as err:
             record.update(status="skipped", reason=str(err))
         except Exception as err:  # one broken backend must not hide the others' results
             record.update(status="failed", reason=f"{type(err).__name__}: {err}".strip()[:500],
                           traceback=traceback.format_exc(limit=3))
-    add_relative_figures(records, macs, int8_peak_gops)
+    images = torch.randn(1, 3, *input_size, generator=torch.Generator().manual_seed(0))
+    samples = interleaved_rounds({b: partial(p, images) for b, p in predictors.items()}, rounds=repeats, warmup=warmup,
+                                 progress=progress)
+    for record in records:
+        if record["backend"] in samples:
+            record.update(latency_record(samples[record["backend"]], warmup))
+    add_relative_figures(records, samples, macs, int8_peak_gops)
     return records, predictors
+
+
+def describe_predictor(predictor: Predictor) -> dict[str, Any]:
+    """What a table says of a built path besides its speed and accuracy."""
+    return {"notes": predictor.notes, "quantize_s": predictor.quantize_seconds, "size_mb": predictor.size_bytes / 1e6,
+            "trials": predictor.trials}
+
+
+def score_record(scores: Mapping[str, Any]) -> dict[str, Any]:
+    """A score function's result as record fields; ``image_scores`` (per-image confusions) kept for the intervals."""
+    record: dict[str, Any] = {"miou": float(scores["miou"])}
+    if "per_class_iou" in scores:
+        record["per_class_iou"] = [float(x) for x in scores["per_class_iou"]]
+    if "image_scores" in scores:
+        record["image_scores"] = scores["image_scores"]
+        record["scored_images"] = len(scores["image_scores"].indices)
+    return record
+
+
+def latency_record(samples_ms: Sequence[float], warmup: int) -> dict[str, Any]:
+    """Batch-1 latency statistics from a path's share of the interleaved rounds."""
+    timing = summarize(samples_ms, warmup)
+    return {"latency_ms_median": timing.median_ms, "latency_ms_p90": timing.p90_ms, "latency_ms_min": timing.min_ms,
+            "latency_repeats": timing.repeats, "threads": timing.threads}
+
+
+def throughput_record(predictor: Predictor, input_size: tuple[int, int], batch: int, repeats: int,
+                      compiled_too: bool) -> dict[str, Any]:
+    """Batch-N images per second (None for a compiled predictor unless ``compiled_too``: a second compile)."""
+    if predictor.compiled and not compiled_too:
+        return {"throughput_batch": None, "images_per_s": None}
+    batched = benchmark_predictor(predictor, input_size, batch, repeats, 1)
+    return {"throughput_batch": batch, "images_per_s": batched["images_per_s"]}
+
+
+def json_records(records: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Records without what does not belong in a JSON file (tracebacks, per-image score objects)."""
+    return [{k: v for k, v in r.items() if k not in ("traceback", "image_scores")} for r in records]
 
 
 def scalar_score(score: float | Mapping[str, Any]) -> float:
@@ -108,32 +156,35 @@ def scalar_score(score: float | Mapping[str, Any]) -> float:
     return float(score["miou"] if isinstance(score, Mapping) else score)
 
 
-def measure_predictor(predictor: Predictor, input_size: tuple[int, int], repeats: int, warmup: int,
-                      throughput_batch: int, throughput_repeats: int, throughput_compiled: bool = True) -> dict[str, Any]:
-    """Size, build time, batch-1 latency and batch-N throughput (None for a compiled predictor unless
-    ``throughput_compiled``)."""
-    single = benchmark_predictor(predictor, input_size, 1, repeats, warmup)
-    if predictor.compiled and not throughput_compiled:
-        throughput_batch, batched = None, {"images_per_s": None}
-    else:
-        batched = benchmark_predictor(predictor, input_size, throughput_batch, throughput_repeats, 1)
-    return {"notes": predictor.notes, "quantize_s": predictor.quantize_seconds, "size_mb": predictor.size_bytes / 1e6,
-            "latency_ms_median": single["median_ms"], "latency_ms_p90": single["p90_ms"],
-            "latency_ms_min": single["min_ms"], "latency_repeats": single["repeats"], "threads": single["threads"],
-            "throughput_batch": throughput_batch, "images_per_s": batched["images_per_s"],
-            "trials": predictor.trials}
+FP32_PATHS = ("fp32", "fp32-compile", "ort-fp32", "ov-fp32", "ipex-fp32")
+"""Full-precision paths: the fastest of them is the honest baseline for an INT8 speed-up."""
 
 
-def add_relative_figures(records: list[dict[str, Any]], macs: float | None, int8_peak_gops: float | None) -> None:
-    """``delta_miou`` and ``speedup_vs_fp32_eager`` against the model's FP32 eager record; GOP/s vs the peak."""
-    reference = next((r for r in records if r["backend"] == REFERENCE and r["status"] == "ok"), None)
-    for record in records:
-        if record["status"] != "ok":
-            continue
-        if reference is not None:
-            record["speedup_vs_fp32_eager"] = reference["latency_ms_median"] / record["latency_ms_median"]
-            if "miou" in record and "miou" in reference:
-                record["delta_miou"] = record["miou"] - reference["miou"]
+def add_relative_figures(records: list[dict[str, Any]], samples: Mapping[str, Sequence[float]],
+                         macs: float | None, int8_peak_gops: float | None) -> None:
+    """Against FP32 eager: ``delta_miou`` with its paired bootstrap interval and the pixel agreement; speed-ups
+    (median of per-round ratios, with quartiles) against FP32 eager and against the fastest FP32 path;
+    GOP/s against the measured INT8 peak."""
+    ok = [r for r in records if r["status"] == "ok" and r["backend"] in samples]
+    reference = next((r for r in ok if r["backend"] == REFERENCE), None)
+    fp32 = [r for r in ok if r["backend"] in FP32_PATHS]
+    fastest_fp32 = min(fp32, key=lambda r: r["latency_ms_median"]) if fp32 else None
+    for record in ok:
+        for key, base in (("speedup_vs_fp32_eager", reference), ("speedup_vs_fastest_fp32", fastest_fp32)):
+            if base is not None:
+                spread = ratio_spread(samples[base["backend"]], samples[record["backend"]])
+                record.update({key: spread.median, f"{key}_q25": spread.q25, f"{key}_q75": spread.q75})
+        if fastest_fp32 is not None:
+            record["fastest_fp32_backend"] = fastest_fp32["backend"]
+        if reference is not None and "image_scores" in record and "image_scores" in reference:
+            mine, fp32_scores = record["image_scores"], reference["image_scores"]
+            record["delta_miou"] = record["miou"] - reference["miou"]
+            interval = mine.difference(fp32_scores)
+            record.update(delta_miou_low=interval.low, delta_miou_high=interval.high)
+            if mine.predictions is not None and fp32_scores.predictions is not None:
+                record["pixel_agreement_vs_fp32"] = mine.agreement(fp32_scores)
+        elif reference is not None and "miou" in record and "miou" in reference:
+            record["delta_miou"] = record["miou"] - reference["miou"]
         if macs:
             record["achieved_gops"] = achieved_gops(macs, record["latency_ms_median"])
             if int8_peak_gops:
@@ -161,6 +212,11 @@ def summary_ratios(records: list[dict[str, Any]]) -> dict[str, Any]:
             best = min(int8, key=lambda r: r["latency_ms_median"])
             row.update(best_int8_backend=best["backend"], best_int8_speedup=best.get("speedup_vs_fp32_eager", math.nan),
                        best_int8_delta_miou=best.get("delta_miou", math.nan))
+            for key in ("speedup_vs_fp32_eager_q25", "speedup_vs_fp32_eager_q75", "speedup_vs_fastest_fp32",
+                        "speedup_vs_fastest_fp32_q25", "speedup_vs_fastest_fp32_q75", "fastest_fp32_backend",
+                        "delta_miou_low", "delta_miou_high", "pixel_agreement_vs_fp32", "scored_images"):
+                if key in best:
+                    row[f"best_int8_{key}"] = best[key]
         native = [r for r in int8 if r["backend"] in PYTORCH_INT8_BACKENDS]
         if native:
             best_native = min(native, key=lambda r: r["latency_ms_median"])

@@ -6,6 +6,7 @@ Works on any dataset of ``(image, label)`` pairs with ``255`` as ignore; it neve
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -76,3 +77,37 @@ def select_calibration(
 def classes_covered(dataset: Dataset, indices: Sequence[int], num_classes: int) -> int:
     """How many classes appear in the labels of the chosen images."""
     return int((label_histograms(dataset, num_classes, indices).sum(axis=0) > 0).sum())
+
+
+@dataclass(frozen=True)
+class DeploymentImages:
+    """Which images each role of a deployment study uses: calibration and tuning from the training split,
+    scoring on validation images neither of them saw."""
+
+    calibration: tuple[int, ...]
+    """Training-split indices whose activations set the INT8 ranges."""
+    tuning: tuple[int, ...]
+    """Training-split indices the accuracy-aware backends score candidates on (none of the calibration images)."""
+    scored: tuple[int, ...]
+    """Validation-split indices every path is scored on."""
+
+    def __post_init__(self) -> None:
+        if set(self.calibration) & set(self.tuning):
+            raise ValueError("calibration and tuning images overlap")
+
+    def describe(self) -> str:
+        return (f"calibration: {len(self.calibration)} training images; tuning: {len(self.tuning)} other training "
+                f"images; scored: {len(self.scored)} validation images (never used to calibrate or tune)")
+
+
+def deployment_images(calibration: Sequence[int], train_size: int, val_size: int, tuning_images: int,
+                      scored_images: int = 0) -> DeploymentImages:
+    """Tuning images: the first ``tuning_images`` training images not used for calibration; scored images: the
+    first ``scored_images`` validation images (0 = all)."""
+    calibration = tuple(int(i) for i in calibration)
+    rest = [i for i in range(train_size) if i not in set(calibration)]
+    if tuning_images > len(rest):
+        raise ValueError(f"{tuning_images} tuning images requested but only {len(rest)} training images are not "
+                         "calibration images; lower tuning_images or calib_images")
+    scored = range(min(scored_images or val_size, val_size))
+    return DeploymentImages(calibration, tuple(rest[:tuning_images]), tuple(scored))
