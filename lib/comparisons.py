@@ -59,7 +59,7 @@ def interval_row(scores: ImageScores) -> dict[str, float | int]:
 
 def accuracy_table(scores: Mapping[str, ImageScores]) -> pd.DataFrame:
     """One row per predictor: mIoU [95 % CI], n images, pixel and mean class accuracy."""
-    return pd.DataFrame({name: interval_row(s) for name, s in scores.items()}).T
+    return pd.DataFrame({name: interval_row(s) for name, s in scores.items()}).T.astype({"images": int})
 
 
 def difference_table(scores: Mapping[str, ImageScores], pairs: Sequence[tuple[str, str]]) -> pd.DataFrame:
