@@ -46,6 +46,8 @@ class QuantContext:
     out_dir: Path | None
     threads: int
     options: dict[str, Any] = field(default_factory=dict)
+    precision: str = "fp32"
+    """The backend's precision in ``lib.quant.backends.SPECS`` (``fp32``, ``bf16`` or ``int8``)."""
 
     @property
     def example(self) -> torch.Tensor:
@@ -129,6 +131,28 @@ class Predictor:
                 "sha256": file_digests(directory / path.name for path in artefact_files(self.artefact))}
         atomic_write_json(directory / META_FILE, meta)
         return directory
+
+
+@dataclass(frozen=True)
+class SavedPredictor:
+    """A saved predictor that passed ``load_predictor``'s checks: what its backend's loader rebuilds it from."""
+
+    backend: str
+    precision: str
+    artefact: Path
+    """A plain file inside the saved folder whose SHA-256 matched ``predictor.json``."""
+    input_size: tuple[int, int]
+    threads: int
+    notes: str
+    size_bytes: int
+    model: nn.Module | None
+    """The architecture, for the paths that saved weights only."""
+    rebuild: Callable[[nn.Module], Predictor]
+    """``quantize(model, backend, input_size, threads)``: builds the predictor again from loaded weights."""
+
+
+Loader = Callable[[SavedPredictor], Predictor]
+"""Rebuilds a backend's predictor from its saved artefact."""
 
 
 META_FIELDS = {"backend": str, "artefact": str, "input_size": list, "notes": str, "size_bytes": int, "sha256": dict}
