@@ -34,9 +34,9 @@ from lib.quant.base import (
     SavedPredictor,
     achieved_gops,
     calibration_batches,
-    check_size,
     read_meta,
 )
+from lib.sizes import check_size
 from lib.sysinfo import native_bf16
 
 __all__ = [

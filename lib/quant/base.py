@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 import shutil
 import tempfile
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -252,13 +252,3 @@ def make_workdir(out_dir: str | Path | None, name: str) -> tuple[Path, tempfile.
         return path, None
     tmp = tempfile.TemporaryDirectory(prefix=f"quant-{name}-")
     return Path(tmp.name), tmp
-
-
-def check_size(input_size: Sequence[int], multiple: int = 32) -> tuple[int, int]:
-    """``(H, W)`` as ints, both multiples of ``multiple`` (the models' output stride)."""
-    if len(input_size) != 2:
-        raise ValueError(f"input_size must be (height, width), got {input_size!r}")
-    h, w = (int(s) for s in input_size)
-    if h <= 0 or w <= 0 or h % multiple or w % multiple:
-        raise ValueError(f"input_size {h}x{w}: both sides must be positive multiples of {multiple}")
-    return h, w
