@@ -4,16 +4,22 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
+import secrets
 from pathlib import Path
 from typing import Any
 
 
 def atomic_write_bytes(path: str | os.PathLike, payload: bytes) -> Path:
-    """Write ``payload`` to ``path`` through a temporary file in the same folder and a rename."""
+    """Write ``payload`` to ``path`` through a temporary file in the same folder, fsync and a rename.
+
+    The temporary file is ``.<name>.<random>.tmp`` (what a later clean-up may delete after a crash). It is
+    created with the permissions a plain ``open(path, "wb")`` would give (the umask applies), not
+    ``mkstemp``'s owner-only ones, so results and datasets stay readable by whoever could read the folder.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(payload)

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from lib import paths
-from lib.io import atomic_write_json
+from lib.io import atomic_write_bytes, atomic_write_json
 from lib.profiles import available_profiles, load_profile
 
 NOTEBOOK_PATTERN = re.compile(r"^(\d\d)_[a-z0-9_]+\.ipynb$")
@@ -46,6 +46,24 @@ def discover_notebooks(only: list[str] | None = None) -> list[Path]:
     return notebooks
 
 
+def kernel_config():
+    """Kernel-manager settings for a run: the kernel's sockets encrypted with CurveZMQ where pyzmq supports it.
+
+    ipykernel 7 warns at every start that its TCP sockets carry code and outputs in plain text ("Kernel is
+    running over TCP without encryption"), once per notebook of a run. jupyter_client 8.10 provisions CurveZMQ
+    keys when ``KernelManager.transport_encryption`` is ``"auto"`` and the kernelspec declares
+    ``supported_encryption: ["curve"]`` (ipykernel's own kernelspecs do): the traffic is then encrypted and the
+    kernel has nothing to warn about. A kernelspec without that declaration keeps plain TCP and its warning.
+    """
+    import zmq
+    from traitlets.config import Config
+
+    config = Config()
+    if zmq.has("curve"):
+        config.KernelManager.transport_encryption = "auto"
+    return config
+
+
 def run_notebook(notebook: Path, output: Path, profile: str, kernel_name: str | None = None) -> None:
     """Execute one notebook with papermill from the notebooks folder (cwd fixed, paths absolute)."""
     import papermill
@@ -59,6 +77,7 @@ def run_notebook(notebook: Path, output: Path, profile: str, kernel_name: str | 
         progress_bar=False,
         log_output=False,
         request_save_on_cell_execute=True,
+        config=kernel_config(),  # passed on to nbclient, which hands it to the kernel manager
     )
 
 
@@ -101,7 +120,7 @@ def write_summary(out_dir: Path, profile: str, results: list[NotebookResult]) ->
     lines = ["| notebook | status | seconds |", "|---|---|---:|"]
     lines += [f"| {r.notebook} | {r.status} | {r.seconds:.1f} |" for r in results]
     table = "\n".join(lines)
-    (out_dir / "summary.md").write_text(table + "\n")
+    atomic_write_bytes(out_dir / "summary.md", (table + "\n").encode())
     print(f"\n{table}\n\nexecuted notebooks: {out_dir}")
 
 

@@ -25,8 +25,7 @@ ISA_FLAGS: dict[str, tuple[str, ...]] = {
     "AMX-BF16": ("amx_bf16",),
 }
 
-# Optional backends the quantization notebook can use: import name → distribution name.
-BACKENDS: dict[str, str] = {
+RUNTIME_PACKAGES: dict[str, str] = {
     "neural_compressor": "neural-compressor",
     "intel_extension_for_pytorch": "intel-extension-for-pytorch",
     "torchao": "torchao",
@@ -34,6 +33,7 @@ BACKENDS: dict[str, str] = {
     "openvino": "openvino",
     "nncf": "nncf",
 }
+"""Optional inference packages the deployment backends (``lib.quant.SPECS``) use: import name → distribution name."""
 
 
 def cpu_model() -> str:
@@ -79,9 +79,9 @@ def native_bf16(device: str | torch.device = "cpu") -> bool:
 
 
 def backend_status() -> dict[str, dict[str, str | bool | None]]:
-    """For each optional backend: whether it imports, its version, and the error if it does not."""
+    """For each package of ``RUNTIME_PACKAGES``: whether it imports, its version, and the error if it does not."""
     status: dict[str, dict[str, str | bool | None]] = {}
-    for module, dist in BACKENDS.items():
+    for module, dist in RUNTIME_PACKAGES.items():
         try:
             version = importlib.metadata.version(dist)
         except importlib.metadata.PackageNotFoundError:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -211,3 +212,94 @@ def test_generating_into_a_folder_with_real_data_is_refused(tmp_path: Path) -> N
     with pytest.raises(ValueError, match="not written by lib.data.synthcity"):
         generate_dataset(tmp_path / "cityscapes", 1, 0, 64, 128)
     assert (real / "aachen_000000_000019_leftImg8bit.png").read_bytes() == b"real image"
+
+
+# ----------------------------------------------------------------------------- pinned output
+# Refactoring the generator must not change one byte of what it writes: these digests were taken from the
+# generator as it stood before it was split into a package. A deliberate change to the scenes updates them.
+PINNED_FILES = {  # relative path → SHA-256, for 3 train + 2 val images at 96×192, seed 11
+    "gtFine/train/aldermoor/aldermoor_000000_000019_gtFine_color.png":
+        "3cbb86fa02c2d901d17ee2e1cc0952d888dc0d5c43c334cd1e741ce4235a8c6a",
+    "gtFine/train/aldermoor/aldermoor_000000_000019_gtFine_instanceIds.png":
+        "a5c4ab401d7c529fbbbb098476aa3206c8a6f96af13def7ca2492bc755082e9b",
+    "gtFine/train/aldermoor/aldermoor_000000_000019_gtFine_labelIds.png":
+        "e6b952f181c1319bc335e4ed57637fa5f9fa5af942d5976a02ba737230765fb4",
+    "gtFine/train/aldermoor/aldermoor_000000_000019_gtFine_labelTrainIds.png":
+        "ec33bc72b79985bf4fd22bbe7def15840fa002980612bc66ab3d22a2cba8328b",
+    "gtFine/train/aldermoor/aldermoor_000000_000019_gtFine_polygons.json":
+        "d4b1fbafe6e6e59ab37ca08a1b5e038950f35045111b28141440c9da8cf4a00d",
+    "gtFine/train/brightwater/brightwater_000000_000019_gtFine_color.png":
+        "425d04bb6bbc2759036c6112c541939d171149a43c52123e41108dd9d7058474",
+    "gtFine/train/brightwater/brightwater_000000_000019_gtFine_instanceIds.png":
+        "ee825d962817309a273c106863933beb1aa3a8dee30788e35d0837ef8eb7bec2",
+    "gtFine/train/brightwater/brightwater_000000_000019_gtFine_labelIds.png":
+        "12b84a6f37b038ddb150d74876c71f31ecf3f50c55fd7070228d43a8d78d5986",
+    "gtFine/train/brightwater/brightwater_000000_000019_gtFine_labelTrainIds.png":
+        "6a6200375c9f3dcddd65b7f9afcd64fc36e4041ea46cca20aff97afd85215b4f",
+    "gtFine/train/brightwater/brightwater_000000_000019_gtFine_polygons.json":
+        "943ac612d40d85a86ac367bf1a8d4535d9b50d1b9ae9f4281caab2e657d9c7c4",
+    "gtFine/train/corrandale/corrandale_000000_000019_gtFine_color.png":
+        "ac2fc5be7ffb8d8e9acfea66bc2816104671701fbd984d3a4e3236833c4c73bd",
+    "gtFine/train/corrandale/corrandale_000000_000019_gtFine_instanceIds.png":
+        "0db77842075c13a7547043d625962842aa0178a0817a4a7f35000f99dda512d2",
+    "gtFine/train/corrandale/corrandale_000000_000019_gtFine_labelIds.png":
+        "e289d6aa2a2446a9a145b628cae60e1fcdfae86df3c1b89d3c4e9f58ade5bdf0",
+    "gtFine/train/corrandale/corrandale_000000_000019_gtFine_labelTrainIds.png":
+        "3b03712b1199e22967b7de956ec14718d8e858bbdcc8080c33d9e875f6f9d6f3",
+    "gtFine/train/corrandale/corrandale_000000_000019_gtFine_polygons.json":
+        "b3fa4d51ba133493c1e41a4531e17ecfef48b06648b38417365408ef65fe8a6b",
+    "gtFine/val/eastmere/eastmere_000000_000019_gtFine_color.png":
+        "c335e1eafa2069a92d4a51c033e055a4d1af8b3267993afdb82235255f44ec1b",
+    "gtFine/val/eastmere/eastmere_000000_000019_gtFine_instanceIds.png":
+        "2acbbc798dccb59e271cfafc1c21ed0416b8bf73cf67baeaee82ac9a4b016585",
+    "gtFine/val/eastmere/eastmere_000000_000019_gtFine_labelIds.png":
+        "7ddb41612be24a43c6e16626e938686cbb380778e5676faf373ed8029edc1e2c",
+    "gtFine/val/eastmere/eastmere_000000_000019_gtFine_labelTrainIds.png":
+        "2a01ddc2d68f486fc8d53e3563046a810d0b8f32e19e98be955a8b36766b8fe1",
+    "gtFine/val/eastmere/eastmere_000000_000019_gtFine_polygons.json":
+        "21762576e820770af0680ed7a7596d5ad4209f67c86f33d582d9bc449a7c087d",
+    "gtFine/val/fallowby/fallowby_000000_000019_gtFine_color.png":
+        "6801f2b4837e491328e28b57c7c9f02df19bff18e2dd6883cc0f544a7055796e",
+    "gtFine/val/fallowby/fallowby_000000_000019_gtFine_instanceIds.png":
+        "ae40499d9e9897e766fbccb4c582ff936adf63797c16237f65b01398beb0514d",
+    "gtFine/val/fallowby/fallowby_000000_000019_gtFine_labelIds.png":
+        "896e6c7807a7d6665abdb7c8c41528db2ffb70f8210909a94d86a4d331cab593",
+    "gtFine/val/fallowby/fallowby_000000_000019_gtFine_labelTrainIds.png":
+        "90b179a4791543085818f4d788ca50a8468ce13b1984eab5513e04d46b4a706c",
+    "gtFine/val/fallowby/fallowby_000000_000019_gtFine_polygons.json":
+        "417e33418de009f42940b41a8b5b0c43321459d7e000b7ebdf2b04f5c70e362b",
+    "leftImg8bit/train/aldermoor/aldermoor_000000_000019_leftImg8bit.png":
+        "ecb1ed2fe6454b5f10cb168654a2c4b20283363325f02d8eb35d39cbcf19051d",
+    "leftImg8bit/train/brightwater/brightwater_000000_000019_leftImg8bit.png":
+        "2f712dd79202e2f28612529d400019e656e86e9bbf80a2980666dfcffd024205",
+    "leftImg8bit/train/corrandale/corrandale_000000_000019_leftImg8bit.png":
+        "b52a2ee9bf9999e30cf1b69afbdd5b8a533eccc2207bb106ea79fd6c5a7220af",
+    "leftImg8bit/val/eastmere/eastmere_000000_000019_leftImg8bit.png":
+        "70fdbd72ac6fda82f85c03814b0e5f7ea1093d72e0c9dde7796157e15f7324ca",
+    "leftImg8bit/val/fallowby/fallowby_000000_000019_leftImg8bit.png":
+        "6b0016239a21da7935d71cb29259d9e56339b1265bdb8f17b1665c2409135e07",
+}
+PINNED_SCENES = (  # SHA-256 of image bytes + annotation JSON, render_scene(image_rng(5, "val", i), 128, 256)
+    "ebb56eefcbcc659ee7d7cb7559a96cf8844274e55446e93bcd1d34e35774300e",
+    "3fe401b159fc7aa2dc8a2f7a59a3a702fe336421a6e4183bf0c575776c29eb39",
+    "a05a22b1338040f5549140e1c088311e21604aeaa737c3256915b06db07e26ce",
+    "c6e02d50e38166106f39a9603b5e2a5d49bacc039f1cb1fbbb4efea1187f4bea",
+    "34b97f8176da41a5e3d0b3b5d897b61c85f158e48e2b4a69645e5d607810a6ca",
+    "a08913a36c3a761ff91a7fd3afac598133bb31ef422dc4c7421bad17a617f64c",
+    "0dc0409d20bb9ff294c9f941bb23567263b82a08a18615ae91c8d33e2bd7e2d1",
+    "847224f272fe0ceed46835118ba94e2150022d9944bdbc3f4b278765b94158aa",
+)
+
+
+def test_generated_files_are_byte_identical_to_the_pinned_ones(tmp_path: Path) -> None:
+    root = tmp_path / "pinned"
+    synthcity.generate_dataset(root, 3, 2, height=96, width=192, seed=11, workers=1, progress=False)
+    written = {name: hashlib.sha256(data).hexdigest() for name, data in _files(root).items()
+               if name not in ("synthcity.json", synthcity.GENERATED_MARKER)}
+    assert written == PINNED_FILES
+
+
+def test_rendered_scenes_are_identical_to_the_pinned_ones() -> None:
+    for index, expected in enumerate(PINNED_SCENES):
+        image, annotation = synthcity.render_scene(synthcity.image_rng(5, "val", index), 128, 256)
+        assert hashlib.sha256(image.tobytes() + json.dumps(annotation).encode()).hexdigest() == expected, index

@@ -19,6 +19,10 @@ def test_isa_support_from_flags() -> None:
 
 
 def test_backend_status_reports_missing_packages_with_reason() -> None:
+    import lib.sysinfo
+
+    assert not hasattr(lib.sysinfo, "BACKENDS"), "lib.quant.BACKENDS is the only BACKENDS"
+    assert set(backend_status()) == set(lib.sysinfo.RUNTIME_PACKAGES)
     for name, status in backend_status().items():
         assert isinstance(status["available"], bool), name
         if not status["available"]:

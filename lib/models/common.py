@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import torch
 
-OUTPUT_STRIDE = 32
-"""Both families downsample five times (1/32); their skip/fuse layers need H and W divisible by it."""
+from lib.sizes import STRIDE, is_valid_size, nearest_valid_size
 
+OUTPUT_STRIDE = STRIDE
+"""Both families downsample five times (1/32); their skip/fuse layers need H and W divisible by it (``lib.sizes``)."""
 
-def nearest_valid_size(size: int, multiple: int = OUTPUT_STRIDE) -> int:
-    """The multiple of ``multiple`` closest to ``size`` (ties round up; never below ``multiple``)."""
-    return max(multiple, int((size + multiple // 2) // multiple) * multiple)
+__all__ = ["OUTPUT_STRIDE", "check_input_size", "nearest_valid_size"]
 
 
 def check_input_size(x: torch.Tensor, model_name: str, multiple: int = OUTPUT_STRIDE) -> None:
@@ -25,7 +24,7 @@ def check_input_size(x: torch.Tensor, model_name: str, multiple: int = OUTPUT_ST
     if x.dim() != 4:
         raise ValueError(f"{model_name}: expected an N×C×H×W batch, got shape {tuple(x.shape)}")
     h, w = int(x.shape[-2]), int(x.shape[-1])
-    if h % multiple or w % multiple:
+    if not is_valid_size(h, w, multiple):
         raise ValueError(
             f"{model_name}: input height and width must be multiples of {multiple}, got {h}×{w}; "
             f"resize or pad to e.g. {nearest_valid_size(h, multiple)}×{nearest_valid_size(w, multiple)}"

@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 import shutil
 import tempfile
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -46,6 +46,8 @@ class QuantContext:
     out_dir: Path | None
     threads: int
     options: dict[str, Any] = field(default_factory=dict)
+    precision: str = "fp32"
+    """The backend's precision in ``lib.quant.backends.SPECS`` (``fp32``, ``bf16`` or ``int8``)."""
 
     @property
     def example(self) -> torch.Tensor:
@@ -129,6 +131,28 @@ class Predictor:
                 "sha256": file_digests(directory / path.name for path in artefact_files(self.artefact))}
         atomic_write_json(directory / META_FILE, meta)
         return directory
+
+
+@dataclass(frozen=True)
+class SavedPredictor:
+    """A saved predictor that passed ``load_predictor``'s checks: what its backend's loader rebuilds it from."""
+
+    backend: str
+    precision: str
+    artefact: Path
+    """A plain file inside the saved folder whose SHA-256 matched ``predictor.json``."""
+    input_size: tuple[int, int]
+    threads: int
+    notes: str
+    size_bytes: int
+    model: nn.Module | None
+    """The architecture, for the paths that saved weights only."""
+    rebuild: Callable[[nn.Module], Predictor]
+    """``quantize(model, backend, input_size, threads)``: builds the predictor again from loaded weights."""
+
+
+Loader = Callable[[SavedPredictor], Predictor]
+"""Rebuilds a backend's predictor from its saved artefact."""
 
 
 META_FIELDS = {"backend": str, "artefact": str, "input_size": list, "notes": str, "size_bytes": int, "sha256": dict}
@@ -228,13 +252,3 @@ def make_workdir(out_dir: str | Path | None, name: str) -> tuple[Path, tempfile.
         return path, None
     tmp = tempfile.TemporaryDirectory(prefix=f"quant-{name}-")
     return Path(tmp.name), tmp
-
-
-def check_size(input_size: Sequence[int], multiple: int = 32) -> tuple[int, int]:
-    """``(H, W)`` as ints, both multiples of ``multiple`` (the models' output stride)."""
-    if len(input_size) != 2:
-        raise ValueError(f"input_size must be (height, width), got {input_size!r}")
-    h, w = (int(s) for s in input_size)
-    if h <= 0 or w <= 0 or h % multiple or w % multiple:
-        raise ValueError(f"input_size {h}x{w}: both sides must be positive multiples of {multiple}")
-    return h, w

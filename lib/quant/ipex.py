@@ -13,10 +13,11 @@ import torch
 from torch import nn
 
 from lib.quant.base import BackendUnavailable, Predictor, QuantContext, artefact_bytes, make_workdir, state_dict_bytes
-from lib.quant.torch_native import save_state_dict
+from lib.quant.graph import save_state_dict
 
 
-def _ipex():
+def require_ipex():
+    """The ``intel_extension_for_pytorch`` module, or ``BackendUnavailable`` saying why it cannot be used here."""
     try:
         import intel_extension_for_pytorch as ipex
     except ImportError as err:
@@ -30,7 +31,7 @@ def _ipex():
 
 def build_ipex_bf16(model: nn.Module, ctx: QuantContext) -> Predictor:
     """``ipex.optimize(dtype=bfloat16)`` + BF16 autocast + TorchScript trace and freeze."""
-    ipex = _ipex()
+    ipex = require_ipex()
     model = copy.deepcopy(model).eval().to(memory_format=torch.channels_last)
     model = ipex.optimize(model, dtype=torch.bfloat16)
     with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16):
@@ -49,7 +50,7 @@ def build_ipex_bf16(model: nn.Module, ctx: QuantContext) -> Predictor:
 
 def build_ipex_int8(model: nn.Module, ctx: QuantContext) -> Predictor:
     """IPEX static INT8: ``prepare`` with the default static qconfig, calibrate, ``convert``, trace and freeze."""
-    ipex = _ipex()
+    ipex = require_ipex()
     from intel_extension_for_pytorch.quantization import convert, prepare
 
     model = copy.deepcopy(model).eval()

@@ -13,7 +13,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from lib.quant.base import BackendUnavailable, Predictor, QuantContext, artefact_bytes, make_workdir
+from lib.quant.base import BackendUnavailable, Predictor, QuantContext, SavedPredictor, artefact_bytes, make_workdir
 
 OPSET = 17
 INPUT_NAME = "images"
@@ -57,6 +57,11 @@ def session_predictor(name: str, path: Path, ctx_size: tuple[int, int], threads:
 
     return Predictor(name, run, ctx_size, static_size=True, size_bytes=artefact_bytes(path), artefact=path,
                      workdir=workdir, notes=notes)
+
+
+def load_session(saved: SavedPredictor) -> Predictor:
+    """A saved ``.onnx`` file in a new session."""
+    return session_predictor(saved.backend, saved.artefact, saved.input_size, saved.threads, saved.notes)
 
 
 class _CalibrationReader:

@@ -15,10 +15,13 @@ import numpy as np
 import torch
 from torch import nn
 
-from lib.quant.base import BackendUnavailable, Predictor, QuantContext, artefact_bytes, make_workdir
+from lib.quant.base import BackendUnavailable, Predictor, QuantContext, SavedPredictor, artefact_bytes, make_workdir
 
-PRECISION_HINTS = {"ov-fp32": "f32", "ov-bf16": "bf16", "ov-int8": "f32", "ov-int8-ac": "f32"}
-"""``INFERENCE_PRECISION_HINT`` per backend: INT8 layers run in INT8 whatever the hint; the rest in FP32."""
+
+def precision_hint(precision: str) -> str:
+    """``INFERENCE_PRECISION_HINT`` for a backend's precision: INT8 layers run in INT8 whatever the hint, the
+    rest in FP32 unless the backend is a BF16 one."""
+    return "bf16" if precision == "bf16" else "f32"
 
 
 def _ov():
@@ -68,6 +71,12 @@ def compiled_predictor(name: str, compiled, input_size: tuple[int, int], artefac
                      notes=notes)
 
 
+def load_ir(saved: SavedPredictor) -> Predictor:
+    """A saved IR (``model.xml`` + ``model.bin``), compiled for the CPU plugin."""
+    compiled = compile_ir(str(saved.artefact), precision_hint(saved.precision), saved.threads)
+    return compiled_predictor(saved.backend, compiled, saved.input_size, saved.artefact, saved.notes)
+
+
 def _save(ov_model, directory: Path) -> Path:
     path = directory / "model.xml"
     _ov().save_model(ov_model, str(path), compress_to_fp16=False)
@@ -77,7 +86,7 @@ def _save(ov_model, directory: Path) -> Path:
 def _finish(name: str, ov_model, ctx: QuantContext, notes: str) -> Predictor:
     directory, tmp = make_workdir(ctx.out_dir, name)
     path = _save(ov_model, directory)
-    compiled = compile_ir(ov_model, PRECISION_HINTS[name], ctx.threads)
+    compiled = compile_ir(ov_model, precision_hint(ctx.precision), ctx.threads)
     return compiled_predictor(name, compiled, ctx.input_size, path, notes, tmp)
 
 

@@ -5,7 +5,7 @@ FP32 operators, and hand that graph to ``torch.compile`` (inductor, freezing), w
 oneDNN INT8 kernels. The converted graph alone runs reference ops and is *slower* than FP32: always compile.
 
 The artefact is the converted program re-exported and saved with ``torch.export.save`` (``.pt2``: graph
-and tensors, no pickled code).
+and tensors, no pickled code); ``load_program`` opens one only after ``check_pt2_archive`` passed.
 """
 
 from __future__ import annotations
@@ -18,8 +18,9 @@ from typing import Any
 import torch
 from torch import nn
 
-from lib.quant.base import BackendUnavailable, Predictor, QuantContext, artefact_bytes, make_workdir
-from lib.quant.torch_native import BATCH_DIM, compile_module, export_program
+from lib.quant.artefacts import check_pt2_archive
+from lib.quant.base import BackendUnavailable, Predictor, QuantContext, SavedPredictor, artefact_bytes, make_workdir
+from lib.quant.graph import BATCH_DIM, compile_module, export_program
 
 
 def _calibrate(prepared: Callable, batches: Sequence[torch.Tensor]) -> None:
@@ -151,3 +152,14 @@ def build_inc_autotune(model: nn.Module, ctx: QuantContext) -> Predictor:
                         f"Neural Compressor autotune over {len(space)} configs, tolerable relative loss {ctx.tolerable_loss}")
     predictor.trials = trials
     return predictor
+
+
+def load_program(saved: SavedPredictor) -> Predictor:
+    """A saved ``.pt2`` program, compiled again; the archive is checked before ``torch.export.load`` opens it."""
+    check_pt2_archive(saved.artefact)
+    import torchao.quantization.pt2e.quantize_pt2e  # noqa: F401  registers the quantized_decomposed ops
+
+    module = torch.export.load(str(saved.artefact)).module()
+    example = torch.zeros(1, 3, *saved.input_size)
+    return Predictor(saved.backend, compile_module(module, example), saved.input_size, static_size=True,
+                     size_bytes=saved.size_bytes, artefact=saved.artefact, notes=saved.notes, compiled=True)
