@@ -20,10 +20,8 @@ from tqdm.auto import tqdm
 
 from lib.data.labels import IGNORE_INDEX
 from lib.metrics import ConfusionMatrix
+from lib.sizes import nearest_valid_size
 from lib.stats import Interval, bootstrap_miou, bootstrap_miou_difference
-
-STRIDE = 32
-"""Both model families need input sides divisible by 32."""
 
 Predictor = Callable[[torch.Tensor], torch.Tensor]
 """Anything that maps a normalised N×3×H×W batch to N×C×H×W logits (a model, a compiled or quantized one)."""
@@ -67,14 +65,9 @@ class ImageScores:
         return same / sum(a.size for a in self.predictions)
 
 
-def snap_to_stride(size: int, stride: int = STRIDE) -> int:
-    """Nearest multiple of ``stride`` (at least one stride)."""
-    return max(stride, int(round(size / stride)) * stride)
-
-
 def scaled_size(height: int, width: int, scale: float) -> tuple[int, int]:
     """``scale`` × (height, width), each side snapped to a multiple of 32."""
-    return snap_to_stride(height * scale), snap_to_stride(width * scale)
+    return nearest_valid_size(height * scale), nearest_valid_size(width * scale)
 
 
 @torch.inference_mode()

@@ -10,8 +10,7 @@ import re
 from collections.abc import Collection, Iterable
 from typing import Any
 
-STRIDE = 32
-"""Input sides of the segmentation models must be multiples of their output stride."""
+from lib.sizes import STRIDE, is_valid_size
 
 DEVICE = re.compile(r"^(cpu|cuda(:\d+)?|xpu(:\d+)?)$")
 DATA_SOURCES = ("auto", "cityscapes", "synthetic")
@@ -27,7 +26,7 @@ def _size(where: str, key: str, size: Any, allow_zero: bool = False) -> None:
     ok = isinstance(size, (tuple, list)) and len(size) == 2 and all(isinstance(s, int) for s in size)
     if ok and allow_zero and tuple(size) == (0, 0):
         return
-    if not ok or any(s <= 0 or s % STRIDE for s in size):
+    if not ok or not is_valid_size(*size):
         zero = " (or [0, 0] for native size)" if allow_zero else ""
         raise ValueError(f"{where}: {key} = {size!r} must be [height, width], both positive multiples of {STRIDE}{zero}")
 

@@ -10,7 +10,8 @@ from torch import nn
 
 from lib.data.cityscapes import CityscapesSegmentation
 from lib.data.synthcity import generate_dataset
-from lib.evaluate import evaluate, official_agreement, predict_probabilities, scaled_size, snap_to_stride
+from lib.evaluate import evaluate, official_agreement, predict_probabilities, scaled_size
+from lib.sizes import nearest_valid_size
 
 
 class ColumnPredictor(nn.Module):
@@ -25,7 +26,7 @@ class ColumnPredictor(nn.Module):
 
 
 def test_snap_and_scaled_size() -> None:
-    assert snap_to_stride(100) == 96 and snap_to_stride(10) == 32
+    assert nearest_valid_size(100) == 96 and nearest_valid_size(10) == 32
     assert scaled_size(512, 1024, 0.75) == (384, 768)
 
 

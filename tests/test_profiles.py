@@ -87,7 +87,7 @@ def test_first_model_and_accuracy_aware_paths_go_to_the_first_models_only() -> N
     ({"device": "gpu"}, "device"),
     ({"quant": {"size": [500, 1000]}}, "quant.size"),
     ({"evaluate": {"sizes": [[384, 770]]}}, "evaluate.sizes"),
-    ({"train": {"crop": [64]}}, "train.crop"),
+    ({"train": {"crop": [64]}}, "crop"),
     ({"train": {"optimizer": "adam"}}, "optimizer"),
     ({"quant": {"calib_method": "best"}}, "quant.calib_method"),
     ({"train": {"checkpoint_every": 0}}, "checkpoint_every"),

@@ -21,6 +21,7 @@ from lib.io import atomic_write_json
 from lib.models import MODELS, create_model, model_summary
 from lib.quant import BACKENDS
 from lib.runtime import set_threads
+from lib.sizes import check_size
 from lib.sysinfo import machine_report
 from lib.train.__main__ import size_pair
 
@@ -29,10 +30,10 @@ TASKS = ("segmentation",)
 
 def stride_size(text: str) -> tuple[int, int]:
     """``"512x1024"`` → ``(512, 1024)``, both sides multiples of 32 (the models' output stride)."""
-    height, width = size_pair(text)
-    if height <= 0 or width <= 0 or height % 32 or width % 32:
-        raise argparse.ArgumentTypeError(f"{text}: both sides must be positive multiples of 32 (the models' stride)")
-    return height, width
+    try:
+        return check_size(size_pair(text), text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

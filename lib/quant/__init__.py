@@ -104,7 +104,9 @@ def quantize(
     max_calib_batches: int | None = None,
     **options: Any,
 ) -> Predictor:
-    """Build ``backend``'s predictor of ``model`` (left untouched) for ``input_size`` images.
+    """Build ``backend``'s predictor of ``model`` for ``input_size`` images.
+
+    ``model`` is put in eval mode (its weights are not changed; backends work on copies or exports of it).
 
     ``calib_loader`` yields image batches or ``(images, labels)``; without it, random images are used (fine for
     speed, meaningless for accuracy). ``batch`` is the example batch used for export and compile warm-up.

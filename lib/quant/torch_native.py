@@ -66,12 +66,12 @@ def build_bf16(model: nn.Module, ctx: QuantContext) -> Predictor:
 
 
 def build_fp32_compile(model: nn.Module, ctx: QuantContext) -> Predictor:
-    """FP32 through ``torch.export`` and ``torch.compile`` with freezing."""
+    """FP32: ``torch.compile`` (inductor, freezing) of a function calling the eager model (no ``torch.export``)."""
     return _compiled(model, ctx, "fp32")
 
 
 def build_bf16_compile(model: nn.Module, ctx: QuantContext) -> Predictor:
-    """BF16 autocast traced into the exported graph, then compiled."""
+    """BF16: ``torch.compile`` (inductor, freezing) of a function calling the model under BF16 autocast."""
     return _compiled(model, ctx, "bf16")
 
 

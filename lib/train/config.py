@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
+from lib.sizes import check_size
+
 OPTIMIZERS = ("sgd", "adamw")
 PRECISIONS = ("fp32", "bf16", "amp", "auto")
 """``bf16``: bfloat16 autocast (CPU, CUDA, XPU); ``amp``: float16 autocast with a grad scaler (CUDA only);
@@ -59,8 +61,7 @@ class TrainRecipe:
         if self.batch_size < 1 or self.epochs < 1 or self.checkpoint_every < 1 or self.val_every < 1:
             raise ValueError(f"batch_size, epochs, checkpoint_every and val_every must be at least 1, got "
                              f"{self.batch_size}, {self.epochs}, {self.checkpoint_every}, {self.val_every}")
-        if any(side % 32 for side in self.crop):
-            raise ValueError(f"crop {self.crop}: both sides must be multiples of 32 (the models' output stride)")
+        check_size(self.crop, "crop")
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)

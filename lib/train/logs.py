@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import csv
+import io
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+
+from lib.io import atomic_write_bytes
 
 
 def read_run_logs(out: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -36,9 +39,8 @@ def truncate_csv(path: Path, last_step: int) -> None:
     with path.open(newline="") as handle:
         reader = csv.DictReader(handle)
         fields, rows = reader.fieldnames or [], [r for r in reader if int(r["step"]) <= last_step]
-    tmp = path.with_suffix(".tmp")
-    with tmp.open("w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=fields)
-        writer.writeheader()
-        writer.writerows(rows)
-    tmp.replace(path)
+    buffer = io.StringIO(newline="")
+    writer = csv.DictWriter(buffer, fieldnames=fields)
+    writer.writeheader()
+    writer.writerows(rows)
+    atomic_write_bytes(path, buffer.getvalue().encode())
