@@ -47,6 +47,11 @@ lab-settings: venv
 	@cp notebooks/lab-settings/overrides.json $(VENV)/share/jupyter/lab/settings/overrides.json
 	@cp notebooks/lab-settings/jupyter_lab_config.json $(VENV)/etc/jupyter/jupyter_lab_config.json
 
+# JupyterLab in headless Chromium (Debian's chromium + chromium-driver): notebook 01 run in the browser,
+# outputs checked, screenshot in saved/browser/. Not part of `make test`.
+test-browser: lab-settings
+	$(PY) -m pytest -m browser -p no:cacheprovider tests/browser
+
 lab: lab-settings
 	$(VENV)/bin/jupyter lab --notebook-dir=notebooks
 
