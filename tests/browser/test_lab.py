@@ -57,13 +57,16 @@ def lab(tmp_path: Path) -> Iterator[str]:
     """A JupyterLab server on 127.0.0.1; yields its base URL with the token; shut down afterwards."""
     port, token = free_port(), secrets.token_hex(24)
     settings = lab_settings(tmp_path)
+    root = tmp_path / "notebooks"  # a copy: JupyterLab saves what it runs, the committed notebook stays stripped
+    root.mkdir()
+    shutil.copy(paths.NOTEBOOKS / NOTEBOOK, root / NOTEBOOK)
     env = {**os.environ, "JUPYTER_CONFIG_DIR": str(tmp_path / "user-config"),
            "JUPYTER_CONFIG_PATH": str(tmp_path / "config"), "JUPYTERLAB_SETTINGS_DIR": str(tmp_path / "user-settings"),
            "JUPYTERLAB_WORKSPACES_DIR": str(tmp_path / "workspaces"), "MPLBACKEND": "module://matplotlib_inline.backend_inline"}
     log = (tmp_path / "lab.log").open("w")
     server = subprocess.Popen(
         [sys.executable, "-m", "jupyterlab", "--no-browser", "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
-         "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={paths.NOTEBOOKS}",
+         "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
          f"--LabApp.app_settings_dir={settings}", *(["--allow-root"] if os.geteuid() == 0 else [])],
         stdout=log, stderr=subprocess.STDOUT, env=env)
     base = f"http://127.0.0.1:{port}"
