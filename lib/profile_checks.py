@@ -14,6 +14,8 @@ from lib.sizes import STRIDE, is_valid_size
 
 DEVICE = re.compile(r"^(cpu|cuda(:\d+)?|xpu(:\d+)?)$")
 DATA_SOURCES = ("auto", "cityscapes", "synthetic")
+KERNEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+"""A Jupyter kernel name as ``ipykernel install --name`` accepts it."""
 
 
 def _choice(where: str, key: str, values: Iterable[str], valid: Collection[str]) -> None:
@@ -70,3 +72,7 @@ def validate_profile(profile: Any, where: str) -> None:
     _choice(where, "quant.calib_method", [quant.calib_method], METHODS)
     _choice(where, "quant.calibration_study_methods", quant.calibration_study_methods, METHODS)
     _size(where, "quant.size", quant.size)
+    if profile.kernel and not KERNEL.match(profile.kernel):
+        raise ValueError(f"{where}: kernel = {profile.kernel!r} is not a Jupyter kernel name (letters, digits, '.', '_', '-')")
+    if profile.train.ipex and not profile.device.startswith(("cpu", "xpu")):
+        raise ValueError(f"{where}: train.ipex needs device cpu or xpu, got {profile.device!r}")

@@ -124,6 +124,8 @@ class Profile:
     name: str
     description: str = ""
     device: str = "cpu"
+    kernel: str = ""
+    """Jupyter kernel (environment) the notebooks run under, e.g. ``edge-vision-ipex``; empty = the notebook's own."""
     threads: int = 0
     """Intra-op threads for torch; 0 = all cores of this machine."""
     seed: int = 0

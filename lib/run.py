@@ -2,9 +2,14 @@
 
     python -m lib.run --profile cpu            # every notebook
     python -m lib.run --profile smoke --only 00 01
+    python -m lib.run --list                   # the run bundles on this machine and in reports/
+    python -m lib.run --export saved/runs/cpu/<timestamp>   # copy a bundle (no notebooks) to reports/
 
-Executed copies go to ``saved/runs/<profile>/<timestamp>/`` with a summary table. The run
-stops at the first failing notebook and names it and the failing cell.
+Before the first notebook starts, the profile's kernel, device and precision are checked on this machine
+(``lib.hardware.preflight``); a missing one fails at once with what is missing and how to get it.
+Executed copies go to ``saved/runs/<profile>/<timestamp>/`` with a summary table, the profile's metrics
+files and the machine's description: a run bundle (``lib.bundles``). The run stops at the first failing
+notebook and names it and the failing cell.
 """
 
 from __future__ import annotations
@@ -124,16 +129,81 @@ def write_summary(out_dir: Path, profile: str, results: list[NotebookResult]) ->
     print(f"\n{table}\n\nexecuted notebooks: {out_dir}")
 
 
+# --- Hardware profiles: preflight, kernel choice and run bundles (lib.hardware, lib.bundles) -----------------
+
+
+def add_hardware_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--list", action="store_true", help="list the run bundles (saved/runs/, reports/) and exit")
+    parser.add_argument("--export", metavar="BUNDLE", help="copy a bundle's JSON files to reports/<machine>/<profile>/")
+    parser.add_argument("--skip-preflight", action="store_true",
+                        help="start even when the profile's kernel, device or precision looks unavailable")
+
+
+def hardware_commands(args: argparse.Namespace) -> int | None:
+    """``--list`` and ``--export``: an exit status, or None when neither was asked for."""
+    from lib.bundles import bundle_table, export_bundle, find_bundles, format_table
+
+    if args.list:
+        print(format_table(bundle_table(find_bundles())))
+        return 0
+    if args.export:
+        print(f"exported to {export_bundle(Path(args.export).resolve())}")
+        return 0
+    return None
+
+
+def profile_kernel(profile: str, kernel: str | None) -> str | None:
+    """The kernel to run under: ``--kernel``, else the profile's ``kernel:``, else the notebook's own (None)."""
+    return kernel if kernel is not None else (load_profile(profile).kernel or None)
+
+
+def preflight_problems(profile: str, kernel: str | None) -> list[str]:
+    from lib.hardware import preflight
+
+    return preflight(load_profile(profile), kernel)
+
+
+def finish_bundle(profile: str, kernel: str | None, started: datetime, results: list[NotebookResult]) -> None:
+    """Turn the run folder into a bundle: metrics copied, the kernel's machine report, ``bundle.json``."""
+    from lib.bundles import write_bundle
+    from lib.hardware import find_kernel
+
+    if not results:
+        return
+    out_dir = Path(results[0].output).parent
+    bundle = write_bundle(out_dir, load_profile(profile).name, kernel or "", find_kernel(kernel or "").python,
+                          started, results)
+    print(f"bundle: {out_dir} ({bundle['machine']}, {len(bundle['metrics'])} metrics files, {bundle['minutes']} min)")
+
+
+# --- end of the hardware part ------------------------------------------------------------------------------------
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--profile", default="cpu", help=f"one of {available_profiles()} (default: cpu)")
     parser.add_argument("--only", nargs="+", metavar="NN", help="run only these notebooks (numbers or names)")
     parser.add_argument("--kernel", default=None, help="Jupyter kernel name (default: the notebook's own)")
+    add_hardware_arguments(parser)
     args = parser.parse_args(argv)
+    # hardware: --list/--export, the profile's kernel, preflight before any notebook starts
+    if (status := hardware_commands(args)) is not None:
+        return status
     try:
-        results = run_all(args.profile, args.only, args.kernel)
+        kernel = profile_kernel(args.profile, args.kernel)
+        problems = [] if args.skip_preflight else preflight_problems(args.profile, kernel)
     except ValueError as err:
         parser.error(str(err))
+    if problems:
+        print(f"cannot run profile {args.profile!r} here:\n" + "\n".join(f"  - {p}" for p in problems), file=sys.stderr)
+        return 2
+    started = datetime.now(UTC)
+    # end hardware
+    try:
+        results = run_all(args.profile, args.only, kernel)
+    except ValueError as err:
+        parser.error(str(err))
+    finish_bundle(args.profile, kernel, started, results)  # hardware: the run bundle
     return 0 if results and all(r.status == "ok" for r in results) else 1
 
 
