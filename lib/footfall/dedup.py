@@ -83,12 +83,15 @@ class CandidateCollector:
         # the box reaches into the store: its store-side edge is past the line
         corners = np.concatenate([xyxy[:, [0, 1]], xyxy[:, [2, 1]], xyxy[:, [0, 3]], xyxy[:, [2, 3]]], 1).reshape(-1, 4, 2)
         reach = self.door.signed_distance(corners.reshape(-1, 2)).reshape(-1, 4).max(1) > 0
-        street = self.door.signed_distance(centres) < -self.config.door_area_px
+        distance = self.door.signed_distance(centres)
+        away = (distance < 0) & ~door_area | (distance < -self.config.door_area_px)
         over = overlaps(xyxy)
         done = []
         for k, tid in enumerate(np.asarray(track_ids).tolist()):
-            if street[k] or tid not in self.armed:
-                self.armed[tid] = bool(door_area[k] or street[k])  # a new candidate needs the street side first
+            if tid not in self.armed or away[k]:  # a new candidate needs the street side first
+                self.armed[tid] = bool(distance[k] < 0)
+                if away[k] and tid in self.open and not self.open[tid].crops:
+                    self.open[tid].queue.clear()  # the queue holds positions in the door area only
             if not self.armed[tid]:
                 continue
             cand = self.open.setdefault(tid, Candidate(tid, queue=deque(maxlen=self.config.door_queue)))
