@@ -76,3 +76,33 @@ def validate_profile(profile: Any, where: str) -> None:
         raise ValueError(f"{where}: kernel = {profile.kernel!r} is not a Jupyter kernel name (letters, digits, '.', '_', '-')")
     if profile.train.ipex and not profile.device.startswith(("cpu", "xpu")):
         raise ValueError(f"{where}: train.ipex needs device cpu or xpu, got {profile.device!r}")
+    _check_footfall(where, profile.footfall, BACKENDS)
+
+
+def _check_footfall(where: str, ff: Any, backends: Collection[str]) -> None:
+    """Scenarios exist, paths are backends, seed lists are disjoint, counts and durations positive."""
+    from lib.footfall.sim import SCENARIOS
+
+    for key in ("train_scenarios", "threshold_scenarios", "eval_scenarios"):
+        if not getattr(ff, key):
+            raise ValueError(f"{where}: footfall.{key} is empty; name at least one of {sorted(SCENARIOS)}")
+        _choice(where, f"footfall.{key}", getattr(ff, key), SCENARIOS)
+    if not ff.paths:
+        raise ValueError(f"{where}: footfall.paths is empty; name at least one of {sorted(backends)}")
+    _choice(where, "footfall.paths", ff.paths, backends)
+    lists = {key: set(getattr(ff, key)) for key in ("train_seeds", "threshold_seeds", "eval_seeds")}
+    for key, seeds in lists.items():
+        if not seeds:
+            raise ValueError(f"{where}: footfall.{key} is empty")
+    for a, b in (("train_seeds", "threshold_seeds"), ("train_seeds", "eval_seeds"), ("threshold_seeds", "eval_seeds")):
+        shared = lists[a] & lists[b]
+        if shared:
+            raise ValueError(f"{where}: footfall.{a} and footfall.{b} share seeds {sorted(shared)}: a sequence that "
+                             "trained a network or chose a threshold must never be scored")
+    _at_least(where, 1, **{f"footfall.{k}": getattr(ff, k) for k in (
+        "detector_steps", "detector_batch", "crop_steps", "crop_batch", "timing_frames", "timing_rounds",
+        "gif_frames", "threads")})
+    _at_least(where, 0, **{"footfall.tolerance": ff.tolerance})
+    for key in ("train_seconds", "threshold_seconds", "eval_seconds", "lr", "gallery_ttl_s", "scale"):
+        if not getattr(ff, key) > 0:
+            raise ValueError(f"{where}: footfall.{key} = {getattr(ff, key)} must be positive")

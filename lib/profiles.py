@@ -118,6 +118,41 @@ class QuantConfig:
 
 
 @dataclass(frozen=True)
+class FootfallConfig:
+    """Notebook 06: simulated door sequences (seed lists disjoint), the three small networks, deployment paths."""
+
+    train_scenarios: tuple[str, ...] = ("busy", "occluded", "sparse", "jittery")
+    train_seeds: tuple[int, ...] = tuple(range(1000, 1016))
+    """Training sequence ``i`` uses scenario ``train_scenarios[i % len]``; never used for thresholds or scores."""
+    train_seconds: float = 10.0
+    threshold_scenarios: tuple[str, ...] = ("busy",)
+    threshold_seeds: tuple[int, ...] = (2000, 2001)
+    """Sequences the de-duplication threshold is chosen on (a PR curve), never scored."""
+    threshold_seconds: float = 60.0
+    eval_scenarios: tuple[str, ...] = ("busy", "occluded")
+    eval_seeds: tuple[int, ...] = (0, 1)
+    """Evaluation sequences: every seed in every evaluation scenario."""
+    eval_seconds: float = 60.0
+    scale: float = 0.5
+    """Detector input scale (640×480 frames → 320×240, padded to 320×256)."""
+    detector_steps: int = 300
+    detector_batch: int = 16
+    crop_steps: int = 250
+    crop_batch: int = 48
+    lr: float = 0.005
+    gallery_ttl_s: float = 120.0
+    paths: tuple[str, ...] = ("fp32", "ov-int8")
+    """Deployment paths of all three networks; the first is the reference the others are compared with."""
+    threads: int = 1
+    """Intra-op threads of the footfall networks (1: they are too small to gain from more)."""
+    timing_frames: int = 100
+    timing_rounds: int = 3
+    gif_frames: int = 80
+    tolerance: int = 5
+    """Frames within which a predicted crossing matches a true one."""
+
+
+@dataclass(frozen=True)
 class Profile:
     """Everything a notebook needs to know about the run it is part of."""
 
@@ -135,6 +170,7 @@ class Profile:
     train_speed: TrainSpeedConfig = field(default_factory=TrainSpeedConfig)
     evaluate: EvalConfig = field(default_factory=EvalConfig)
     quant: QuantConfig = field(default_factory=QuantConfig)
+    footfall: FootfallConfig = field(default_factory=FootfallConfig)
 
 
 def available_profiles() -> list[str]:

@@ -39,27 +39,45 @@ class TrackerConfig:
     high_conf_det_threshold: float = 0.6
 
 
-def track_detections(detections: Iterable[FrameDetections], config: TrackerConfig | None = None) -> Tracks:
-    """Track detections frame by frame; include frames without detections so lost tracks age.
+class OnlineTracker:
+    """ByteTrack one frame at a time: :meth:`update` returns the confirmed tracks' ids, boxes and scores."""
 
-    Returns the confirmed tracks: the detection boxes with the tracker's ids and the detection scores.
-    """
-    tracker = ByteTrackTracker(**asdict(config or TrackerConfig()))
-    frames, ids, boxes, scores = [], [], [], []
-    for det in detections:
-        result = tracker.update(sv.Detections(xyxy=np.asarray(det.xyxy, np.float32).reshape(-1, 4),
-                                              confidence=np.asarray(det.score, np.float32).reshape(-1)))
+    def __init__(self, config: TrackerConfig | None = None) -> None:
+        self.tracker = ByteTrackTracker(**asdict(config or TrackerConfig()))
+
+    def update(self, det: FrameDetections) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(ids (K,), xyxy (K, 4), scores (K,))`` of the confirmed tracks in this frame."""
+        result = self.tracker.update(sv.Detections(xyxy=np.asarray(det.xyxy, np.float32).reshape(-1, 4),
+                                                   confidence=np.asarray(det.score, np.float32).reshape(-1)))
         keep = result.tracker_id >= 0
-        n = int(keep.sum())
-        frames.append(np.full(n, det.frame))
-        ids.append(result.tracker_id[keep])
-        boxes.append(result.xyxy[keep].astype(np.float64))
-        scores.append(result.confidence[keep] if result.confidence is not None else np.ones(n))
+        scores = result.confidence[keep] if result.confidence is not None else np.ones(int(keep.sum()))
+        return result.tracker_id[keep].astype(np.int64), result.xyxy[keep].astype(np.float64), scores.astype(np.float64)
+
+
+def tracks_from_rows(frames: list[np.ndarray], ids: list[np.ndarray], boxes: list[np.ndarray],
+                     scores: list[np.ndarray]) -> Tracks:
+    """:class:`Tracks` from per-frame arrays (frame numbers, ids, ``xyxy`` boxes, scores)."""
     if not frames:
         return Tracks.empty()
     xyxy = np.concatenate(boxes).reshape(-1, 4)
     return Tracks.from_arrays(np.concatenate(frames), np.concatenate(ids),
                               np.concatenate([xyxy[:, :2], xyxy[:, 2:] - xyxy[:, :2]], 1), np.concatenate(scores))
+
+
+def track_detections(detections: Iterable[FrameDetections], config: TrackerConfig | None = None) -> Tracks:
+    """Track detections frame by frame; include frames without detections so lost tracks age.
+
+    Returns the confirmed tracks: the detection boxes with the tracker's ids and the detection scores.
+    """
+    tracker = OnlineTracker(config)
+    frames, ids, boxes, scores = [], [], [], []
+    for det in detections:
+        tid, xyxy, score = tracker.update(det)
+        frames.append(np.full(len(tid), det.frame))
+        ids.append(tid)
+        boxes.append(xyxy)
+        scores.append(score)
+    return tracks_from_rows(frames, ids, boxes, scores)
 
 
 def detections_from_tracks(tracks: Tracks, n_frames: int) -> list[FrameDetections]:

@@ -87,6 +87,8 @@ class Tracks:
 
     def by_frame(self) -> Iterator[tuple[int, np.ndarray]]:
         """``(frame, indices)`` for each frame that has observations, in frame order."""
+        if len(self.frame) == 0:
+            return
         order = np.argsort(self.frame, kind="stable")
         frames = self.frame[order]
         starts = np.flatnonzero(np.r_[True, frames[1:] != frames[:-1]])

@@ -19,6 +19,7 @@ from torch import nn
 from lib.checkpoint import load_checkpoint
 from lib.models.common import OUTPUT_STRIDE, check_input_size, nearest_valid_size
 from lib.models.csrnet import DENSITY_STRIDE, CSRNet, csrnet
+from lib.models.footfall_nets import CenterNetTiny, CropNet, attr_tiny, centernet_tiny, reid_tiny
 from lib.models.hrnet import HRNetV2, hrnetv2
 from lib.models.summary import count_params, model_summary
 from lib.models.unet import UNet, unet
@@ -29,6 +30,8 @@ __all__ = [
     "MODELS",
     "OUTPUT_STRIDE",
     "CSRNet",
+    "CenterNetTiny",
+    "CropNet",
     "HRNetV2",
     "UNet",
     "WeightsMismatchError",
@@ -49,10 +52,15 @@ MODELS: dict[str, Callable[..., nn.Module]] = {
     "hrnetv2_w48": partial(hrnetv2, "hrnetv2_w48"),
     "csrnet": partial(csrnet, "csrnet"),
     "csrnet_quarter": partial(csrnet, "csrnet_quarter"),
+    "centernet_tiny": centernet_tiny,
+    "reid_tiny": reid_tiny,
+    "attr_tiny": attr_tiny,
 }
 """Model name → constructor ``(num_classes: int = <its default>, in_chans: int = 3, ...) -> nn.Module``.
 
 Segmentation models default to 19 classes; counters have one output channel and refuse any other number.
+The footfall networks (``lib.models.footfall_nets``): ``centernet_tiny`` returns ``N×5×H/4×W/4`` (heatmap, size,
+offset), ``reid_tiny`` an ``N×32`` embedding of a 64×64 crop, ``attr_tiny`` ``N×4`` attribute logits.
 """
 
 COUNTERS: tuple[str, ...] = tuple(name for name, build in MODELS.items() if getattr(build, "func", None) is csrnet)

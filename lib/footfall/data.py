@@ -1,0 +1,72 @@
+"""Labelled training material from simulated sequences: detector frames with boxes, person crops with labels.
+
+Everything comes from :func:`lib.footfall.sim.simulate` for the listed ``(scenario, seed)`` pairs; callers
+keep training, threshold and evaluation seeds apart (``lib.profile_checks`` refuses overlapping lists).
+Crop labels: a sequence-unique identity (for the metric-learning loss), the role (customer, staff,
+courier) and whether the person faces the camera, all from the simulator's truth.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+
+from lib.footfall.crops import crops_of
+from lib.footfall.detect import padded_size, prepare_frame
+from lib.footfall.sim import simulate
+from lib.footfall.sim.people import ROLES
+
+ROLE_INDEX = {"customer": 0, "staff": 1, "courier": 2}
+assert set(ROLE_INDEX) == set(ROLES)
+
+
+@dataclass(frozen=True)
+class TrainingData:
+    """Detector frames (prepared at ``scale``) with their boxes, and crops with identity, role and front labels."""
+
+    frames: np.ndarray
+    boxes: list[np.ndarray]
+    crops: np.ndarray
+    identity: np.ndarray
+    role: np.ndarray
+    front: np.ndarray
+    sequences: tuple[str, ...]
+    scale: float
+
+    def summary(self) -> dict:
+        return {"sequences": len(self.sequences), "frames": len(self.frames), "boxes": int(sum(map(len, self.boxes))),
+                "crops": len(self.crops), "identities": int(len(np.unique(self.identity))),
+                "crops_per_role": {r: int((self.role == i).sum()) for r, i in ROLE_INDEX.items()},
+                "front_share": round(float(self.front.mean()), 3) if len(self.front) else 0.0}
+
+
+def collect(pairs: Iterable[tuple[str, int]], seconds: float, frame_stride: int = 2, crop_stride: int = 3,
+            scale: float = 0.5, min_visibility: float = 0.6) -> TrainingData:
+    """Simulate and render each ``(scenario, seed)``; keep every ``frame_stride``-th frame for the detector and
+    crops of the people at least ``min_visibility`` visible every ``crop_stride``-th frame."""
+    frames, boxes, crops, identity, role, front, names = [], [], [], [], [], [], []
+    for k, (scenario, seed) in enumerate(pairs):
+        sim = simulate(scenario, seed=seed, seconds=seconds)
+        names.append(sim.info.name)
+        truth = sim.truth
+        roles = {i.id: ROLE_INDEX[i.role] for i in truth.identities}
+        size = padded_size(sim.info.height, sim.info.width, scale)
+        rows = dict(truth.boxes.by_frame())
+        empty = np.zeros(0, np.int64)
+        xyxy = truth.boxes.xyxy
+        for f, image in enumerate(sim.frames(), start=1):
+            idx = rows.get(f, empty)
+            if f % frame_stride == 0:
+                frames.append(prepare_frame(image, scale, size))
+                boxes.append(xyxy[idx])
+            if f % crop_stride == 0:
+                keep = idx[truth.boxes.visibility[idx] >= min_visibility]
+                crops.append(crops_of(image, xyxy[keep]))
+                ids = truth.boxes.track_id[keep]
+                identity.append(k * 100_000 + ids)
+                role.append(np.array([roles[int(i)] for i in ids], np.int64))
+                front.append(truth.front[keep])
+    return TrainingData(np.stack(frames), boxes, np.concatenate(crops), np.concatenate(identity),
+                        np.concatenate(role), np.concatenate(front).astype(bool), tuple(names), scale)

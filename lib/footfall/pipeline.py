@@ -1,0 +1,170 @@
+"""The footfall system, one frame at a time: detector → ByteTrack → door counter → entry candidates →
+attributes and embeddings → gallery. One :class:`FootfallPipeline` per deployment path.
+
+Staff: every ``role_every``-th frame, each track near the door is cropped and classified; a track's role is
+the argmax of its mean role probabilities. Staff events carry ``staff=True`` and no visitor id (staff are
+not visitors); an entry candidate whose track looks like staff so far is kept out of the gallery. Visitor ids
+go to entry events from the candidate of the same track nearest in time; a rejected candidate (back shown,
+or no front) leaves its entry without a visitor id, and an entry without any candidate gets a new one.
+The colour/texture baseline runs beside the embedding on the same candidates, with its own gallery.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+import torch
+
+from lib.footfall.counter import CounterConfig, DoorCounter
+from lib.footfall.crops import colour_texture_batch, crop_at
+from lib.footfall.dedup import CandidateCollector, DedupConfig, Gallery, candidate_feature, orientation_ok
+from lib.footfall.detect import DecodeConfig, Detector, normalise
+from lib.footfall.geometry import Door
+from lib.footfall.tracking import OnlineTracker, TrackerConfig, tracks_from_rows
+from lib.footfall.tracks import CrossingEvent, Tracks
+
+Net = Callable[[torch.Tensor], torch.Tensor]
+
+
+@dataclass(frozen=True)
+class Networks:
+    """The three deployed networks of one path (any callables from a normalised batch to outputs)."""
+
+    name: str
+    detector: Net
+    reid: Net
+    attributes: Net
+
+
+@dataclass(frozen=True)
+class SystemConfig:
+    """Everything besides the networks; lengths in metres are scaled by the scene's pixels per metre."""
+
+    decode: DecodeConfig = field(default_factory=DecodeConfig)
+    track_activation: float = 0.35
+    high_confidence: float = 0.4
+    threshold: float = 0.8
+    baseline_threshold: float = 0.8
+    ttl_seconds: float = 120.0
+    role_every: int = 3
+    band_m: float = 0.4
+    door_area_m: float = 1.5
+
+
+@dataclass
+class Decision:
+    """What happened to one entry candidate."""
+
+    track_id: int
+    entry_frame: int
+    accepted: bool
+    staff: bool
+    visitor: int | None = None
+    similarity: float = float("nan")
+    baseline_visitor: int | None = None
+
+
+@dataclass(frozen=True)
+class Output:
+    """A processed sequence: events (with staff flags and visitor ids), tracks, candidate decisions, and the
+    entry events with the baseline descriptor's visitor ids instead."""
+
+    events: list[CrossingEvent]
+    tracks: Tracks
+    decisions: list[Decision]
+    baseline_events: list[CrossingEvent]
+
+
+class FootfallPipeline:
+    """Streaming system for one scene; :meth:`step` each frame in order, then :meth:`finish`."""
+
+    def __init__(self, nets: Networks, door: Door, ppm: float, fps: float, config: SystemConfig) -> None:
+        self.nets, self.door, self.config, self.fps = nets, door, config, fps
+        self.detector = Detector(nets.detector, config.decode)
+        self.tracker = OnlineTracker(TrackerConfig(frame_rate=fps, track_activation_threshold=config.track_activation,
+                                                   high_conf_det_threshold=config.high_confidence))
+        self.counter = DoorCounter(door, CounterConfig(band_px=config.band_m * ppm))
+        dedup = DedupConfig(door_area_px=config.door_area_m * ppm, span_margin_px=0.4 * ppm,
+                            ttl_frames=int(config.ttl_seconds * fps), threshold=config.threshold)
+        self.collector = CandidateCollector(door, dedup)
+        self.gallery, self.baseline = Gallery(dedup.ttl_frames), Gallery(dedup.ttl_frames)
+        self.role_sum: dict[int, np.ndarray] = {}
+        self.decisions: list[Decision] = []
+        self.rows: tuple[list, list, list, list] = ([], [], [], [])
+
+    def _near_door(self, xyxy: np.ndarray) -> np.ndarray:
+        c = (xyxy[:, :2] + xyxy[:, 2:]) / 2
+        d, a = self.door.signed_distance(c), self.door.along(c)
+        reach = self.collector.config.door_area_px
+        return (np.abs(d) <= reach) & (a >= -reach / 2) & (a <= self.door.length + reach / 2)
+
+    def _attributes(self, crops: list[np.ndarray]) -> np.ndarray:
+        """``(K, 4)``: role probabilities (customer, staff, courier) and the front probability."""
+        out = self.nets.attributes(normalise(np.stack(crops))).numpy()
+        role = np.exp(out[:, :3] - out[:, :3].max(1, keepdims=True))
+        return np.concatenate([role / role.sum(1, keepdims=True), 1 / (1 + np.exp(-out[:, 3:4]))], 1)
+
+    def _is_staff(self, track_id: int) -> bool:
+        s = self.role_sum.get(track_id)
+        return s is not None and int(np.argmax(s)) == 1
+
+    def step(self, frame_index: int, frame: np.ndarray) -> None:
+        """Process one RGB frame (1-based index)."""
+        ids, xyxy, scores = self.tracker.update(self.detector(frame_index, frame))
+        for rows, value in zip(self.rows, (np.full(len(ids), frame_index), ids, xyxy, scores), strict=True):
+            rows.append(value)
+        self.counter.update(frame_index, ids, (xyxy[:, :2] + xyxy[:, 2:]) / 2)
+        finished = self.collector.update(frame_index, frame, ids, xyxy)
+        role_idx = np.flatnonzero(self._near_door(xyxy)) if frame_index % self.config.role_every == 0 else []
+        crops = [crop_at(frame, xyxy[k]) for k in role_idx] + [c for cand in finished for c in cand.crops]
+        if not crops:
+            return
+        attrs = self._attributes(crops)
+        for k, a in zip(role_idx, attrs, strict=False):
+            self.role_sum[int(ids[k])] = self.role_sum.get(int(ids[k]), 0) + a[:3]
+        cand_attrs = attrs[len(role_idx):]
+        if finished:
+            cand_crops = np.stack([c for cand in finished for c in cand.crops])
+            learned = self.nets.reid(normalise(cand_crops)).numpy()
+            handmade = colour_texture_batch(cand_crops)
+        for n, cand in enumerate(finished):
+            rows = slice(3 * n, 3 * n + 3)
+            self.role_sum[cand.track_id] = self.role_sum.get(cand.track_id, 0) + cand_attrs[rows, :3].sum(0)
+            self._decide(cand.track_id, cand.entry_frame, cand_attrs[rows, 3], learned[rows], handmade[rows])
+
+    def _decide(self, track_id: int, entry_frame: int, front: np.ndarray, learned: np.ndarray, handmade: np.ndarray) -> None:
+        decision = Decision(track_id, entry_frame, orientation_ok(front), self._is_staff(track_id))
+        if decision.accepted and not decision.staff:
+            decision.visitor, _, decision.similarity = self.gallery.match(candidate_feature(learned), entry_frame,
+                                                                          self.config.threshold)
+            decision.baseline_visitor, _, _ = self.baseline.match(candidate_feature(handmade), entry_frame,
+                                                                  self.config.baseline_threshold)
+        self.decisions.append(decision)
+
+    def finish(self) -> Output:
+        """Label the counter's events with staff flags and visitor ids."""
+        window = int(3 * self.fps)
+        events, baseline, fresh = [], [], 1_000_000
+        for e in sorted(self.counter.events, key=lambda e: (e.frame, e.track_id)):
+            staff = self._is_staff(e.track_id)
+            visitor = base = None
+            if e.direction == "in" and not staff:
+                near = [d for d in self.decisions if d.track_id == e.track_id and abs(d.entry_frame - e.frame) <= window]
+                if near:
+                    d = min(near, key=lambda d: abs(d.entry_frame - e.frame))
+                    visitor, base = d.visitor, d.baseline_visitor
+                else:
+                    visitor = base = fresh = fresh + 1
+            events.append(replace(e, staff=staff, visitor_id=visitor))
+            baseline.append(replace(e, staff=staff, visitor_id=base))
+        return Output(events, tracks_from_rows(*self.rows), self.decisions, baseline)
+
+
+def run_paths(frames: Iterable[np.ndarray], pipelines: dict[str, FootfallPipeline]) -> dict[str, Output]:
+    """Feed each frame to every pipeline (one render, several deployment paths); return their outputs."""
+    for index, frame in enumerate(frames, start=1):
+        for pipeline in pipelines.values():
+            pipeline.step(index, frame)
+    return {name: p.finish() for name, p in pipelines.items()}

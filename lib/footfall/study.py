@@ -1,0 +1,190 @@
+"""Notebook 06's steps as functions: train the system, choose the similarity thresholds, evaluate every
+deployment path per scenario, and time the paths end to end.
+
+Seeds: the networks train on ``train_seeds``, the thresholds are chosen on ``threshold_seeds`` and everything
+is scored on ``eval_seeds``; the three lists are disjoint (``lib.profile_checks``). Sequence ``i`` of a list
+uses scenario ``scenarios[i % len(scenarios)]`` for training and thresholds; evaluation runs every seed in
+every evaluation scenario. Scores per scenario pool that scenario's evaluation sequences (frames and ids are
+offset so that sequences never mix).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+
+import numpy as np
+
+from lib.bench.timing import interleaved_rounds, summarize
+from lib.footfall.counter import CounterConfig, count_crossings, linezone_crossings
+from lib.footfall.crops import colour_texture_batch
+from lib.footfall.data import TrainingData, collect
+from lib.footfall.dedup import CandidateCollector, DedupConfig, candidate_feature, choose_threshold, pr_curve, repeat_scores
+from lib.footfall.detect import DecodeConfig, normalise
+from lib.footfall.evaluate import evaluate_sequence
+from lib.footfall.pipeline import FootfallPipeline, Networks, Output, SystemConfig, run_paths
+from lib.footfall.sim import simulate
+from lib.footfall.sim.sequence import SequenceData, Simulation
+from lib.footfall.system import TrainedSystem
+from lib.footfall.tracks import CrossingEvent, Tracks
+from lib.footfall.train import TrainSettings, train_attributes, train_detector, train_reid
+
+OFFSET = 100_000
+"""Frame and id offset between pooled sequences."""
+
+
+def pairs(scenarios: Sequence[str], seeds: Sequence[int]) -> list[tuple[str, int]]:
+    """``(scenario, seed)`` for each seed, cycling through the scenarios."""
+    return [(scenarios[i % len(scenarios)], int(s)) for i, s in enumerate(seeds)]
+
+
+def train_system(cfg, seed: int = 0) -> tuple[TrainedSystem, TrainingData, dict[str, list[float]]]:
+    """Simulate the training sequences and train the three networks (``cfg``: a profile's ``footfall``)."""
+    data = collect(pairs(cfg.train_scenarios, cfg.train_seeds), cfg.train_seconds, scale=cfg.scale)
+    det, det_loss = train_detector(data, TrainSettings(cfg.detector_steps, cfg.detector_batch, cfg.lr, seed))
+    reid, reid_loss = train_reid(data, TrainSettings(cfg.crop_steps, cfg.crop_batch, cfg.lr, seed))
+    attr, attr_loss = train_attributes(data, TrainSettings(cfg.crop_steps, cfg.crop_batch, cfg.lr, seed))
+    config = SystemConfig(decode=DecodeConfig(scale=cfg.scale), ttl_seconds=cfg.gallery_ttl_s)
+    provenance = {"train_seeds": list(cfg.train_seeds), "train_scenarios": list(cfg.train_scenarios),
+                  "train_seconds": cfg.train_seconds, "data": data.summary(), "synthetic": True}
+    return TrainedSystem(det, reid, attr, config, provenance), data, {"detector": det_loss, "reid": reid_loss,
+                                                                        "attributes": attr_loss}
+
+
+@dataclass(frozen=True)
+class ThresholdStudy:
+    """Repeat scores and labels of the threshold sequences' entry candidates, and the chosen thresholds."""
+
+    learned: tuple[np.ndarray, np.ndarray]
+    baseline: tuple[np.ndarray, np.ndarray]
+    threshold: float
+    baseline_threshold: float
+    best_f1: float
+    baseline_best_f1: float
+    sequences: tuple[str, ...]
+    candidates: int
+
+    def curves(self) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        return {"embedding": pr_curve(*self.learned), "colour/texture": pr_curve(*self.baseline)}
+
+
+def threshold_study(system: TrainedSystem, nets: Networks, cfg) -> ThresholdStudy:
+    """Entry candidates of the threshold sequences, taken on the true tracks (staff left out, as the system
+    leaves out staff), scored with the embedding and the baseline; thresholds of best F1 on each PR curve."""
+    learned, handmade, frames, ids, names = [], [], [], [], []
+    for k, (scenario, seed) in enumerate(pairs(cfg.threshold_scenarios, cfg.threshold_seeds)):
+        sim = simulate(scenario, seed=seed, seconds=cfg.threshold_seconds)
+        names.append(sim.info.name)
+        staff = {i.id for i in sim.truth.identities if i.role == "staff"}
+        collector = CandidateCollector(sim.door, DedupConfig(door_area_px=system.config.door_area_m * sim.layout.ppm,
+                                                             span_margin_px=0.4 * sim.layout.ppm))
+        rows = dict(sim.truth.boxes.by_frame())
+        for f, image in enumerate(sim.frames(), start=1):
+            idx = rows.get(f, np.zeros(0, np.int64))
+            for cand in collector.update(f, image, sim.truth.boxes.track_id[idx], sim.truth.boxes.xyxy[idx]):
+                if cand.track_id in staff:
+                    continue
+                crops = np.stack(cand.crops)
+                learned.append(candidate_feature(nets.reid(normalise(crops)).numpy()))
+                handmade.append(candidate_feature(colour_texture_batch(crops)))
+                frames.append(k * OFFSET + round(cand.entry_frame / sim.info.frame_rate * 100))  # centiseconds
+                ids.append(k * OFFSET + cand.track_id)
+    ttl = int(system.config.ttl_seconds * 100)
+    a = repeat_scores(np.array(learned), frames, ids, ttl)
+    b = repeat_scores(np.array(handmade), frames, ids, ttl)
+    (t, f1), (tb, f1b) = choose_threshold(*a), choose_threshold(*b)
+    return ThresholdStudy(a, b, t, tb, f1, f1b, tuple(names), len(frames))
+
+
+def as_sequence(sim: Simulation) -> SequenceData:
+    """A simulation in memory as the evaluator's :class:`SequenceData`."""
+    t = sim.truth
+    return SequenceData(Path("."), sim.info, sim.door, sim.layout.ppm, t.boxes, t.events, t.visits, t.identities)
+
+
+def _shift_events(events: Sequence[CrossingEvent], k: int) -> list[CrossingEvent]:
+    return [replace(e, frame=e.frame + k * OFFSET, track_id=e.track_id + k * OFFSET,
+                    visitor_id=None if e.visitor_id is None else e.visitor_id + k * OFFSET) for e in events]
+
+
+def _shift_tracks(tracks: Tracks, k: int) -> Tracks:
+    return Tracks(tracks.frame + k * OFFSET, tracks.track_id + k * OFFSET, tracks.xywh, tracks.score, tracks.visibility)
+
+
+def pooled(seqs: Sequence[SequenceData]) -> SequenceData:
+    """One sequence made of several, frames and ids offset by ``OFFSET`` per sequence."""
+    first = seqs[0]
+    gt = [_shift_tracks(s.gt, k) for k, s in enumerate(seqs)]
+    cat = Tracks(*(np.concatenate([getattr(g, f) for g in gt]) for f in ("frame", "track_id", "xywh", "score", "visibility")))
+    identities = [replace(i, id=i.id + k * OFFSET) for k, s in enumerate(seqs) for i in s.identities]
+    events = [e for k, s in enumerate(seqs) for e in _shift_events(s.events, k)]
+    return replace(first, gt=cat, events=events, identities=identities, visits=[])
+
+
+def pooled_output(outputs: Sequence[Output]) -> tuple[list[CrossingEvent], list[CrossingEvent], Tracks]:
+    """Events, baseline-descriptor events and tracks of several sequences, offset as in :func:`pooled`."""
+    events = [e for k, o in enumerate(outputs) for e in _shift_events(o.events, k)]
+    base = [e for k, o in enumerate(outputs) for e in _shift_events(o.baseline_events, k)]
+    tr = [_shift_tracks(o.tracks, k) for k, o in enumerate(outputs)]
+    tracks = Tracks(*(np.concatenate([getattr(t, f) for t in tr]) for f in ("frame", "track_id", "xywh", "score", "visibility")))
+    return events, base, tracks
+
+
+def scores(seq: SequenceData, events: list[CrossingEvent], tracks: Tracks, tolerance: int,
+           baseline_events: list[CrossingEvent] | None = None) -> dict[str, float]:
+    """The metrics table's row: count errors, event F1, IDF1, de-duplication and staff F1."""
+    r = evaluate_sequence(seq, events, tolerance, tracks)
+    row = {"in_error": r.counts.in_error, "out_error": r.counts.out_error, "event_f1": r.events.f1,
+           "idf1": r.tracking.idf1, "dedup_f1": r.dedup.pairwise.f1 if r.dedup else float("nan"),
+           "staff_f1": r.staff.f1 if r.staff else float("nan"), "true_in": r.counts.true_in, "true_out": r.counts.true_out}
+    if baseline_events is not None:
+        b = evaluate_sequence(seq, baseline_events, tolerance)
+        row["dedup_f1_colour"] = b.dedup.pairwise.f1 if b.dedup else float("nan")
+    return row
+
+
+def evaluate_paths(system: TrainedSystem, nets: dict[str, Networks], cfg) -> tuple[list[dict], dict]:
+    """Rows per (scenario, path) and per scenario for the LineZone baseline and for the counter on the
+    same fp32 tracks; also the per-sequence outputs (for timelines) keyed by scenario."""
+    rows, kept = [], {}
+    for scenario in cfg.eval_scenarios:
+        sims = [simulate(scenario, seed=s, seconds=cfg.eval_seconds) for s in cfg.eval_seeds]
+        outs = [run_paths(sim.frames(), {p: FootfallPipeline(n, sim.door, sim.layout.ppm, sim.info.frame_rate,
+                                                             system.config) for p, n in nets.items()}) for sim in sims]
+        seq = pooled([as_sequence(s) for s in sims])
+        for path in nets:
+            events, base, tracks = pooled_output([o[path] for o in outs])
+            rows.append({"scenario": scenario, "path": path, "system": "ours",
+                         **scores(seq, events, tracks, cfg.tolerance, base)})
+        first = next(iter(nets))
+        line, ours = [], []
+        for k, (sim, o) in enumerate(zip(sims, outs, strict=True)):
+            line += _shift_events(linezone_crossings(o[first].tracks, sim.door), k)
+            ours += _shift_events(count_crossings(o[first].tracks, sim.door,
+                                                  CounterConfig(band_px=system.config.band_m * sim.layout.ppm)), k)
+        tracks = pooled_output([o[first] for o in outs])[2]
+        for name, ev in (("LineZone", line), ("counter only", ours)):
+            rows.append({"scenario": scenario, "path": first, "system": name, **scores(seq, ev, tracks, cfg.tolerance)})
+        kept[scenario] = (sims[0], {p: outs[0][p] for p in nets})
+    return rows, kept
+
+
+def time_paths(system: TrainedSystem, nets: dict[str, Networks], frames: list[np.ndarray], sim: Simulation,
+               rounds: int) -> dict[str, dict]:
+    """End-to-end frames per second of each path over ``frames`` (detector, tracker, counter, crops,
+    attributes, embeddings), interleaved rounds, one fresh pipeline per run."""
+    def runner(n: Networks):
+        def run() -> None:
+            p = FootfallPipeline(n, sim.door, sim.layout.ppm, sim.info.frame_rate, system.config)
+            for i, f in enumerate(frames, start=1):
+                p.step(i, f)
+            p.finish()
+        return run
+    samples = interleaved_rounds({name: runner(n) for name, n in nets.items()}, rounds=rounds, warmup=1)
+    out = {}
+    for name, ms in samples.items():
+        t = summarize(ms, warmup=1)
+        out[name] = {"fps": len(frames) / (t.median_ms / 1e3), "fps_min": len(frames) / (t.max_ms / 1e3),
+                     "fps_max": len(frames) / (t.min_ms / 1e3), "frames": len(frames), **asdict(t)}
+    return out

@@ -1,0 +1,95 @@
+"""The trained system on disk and its deployment paths.
+
+A system folder (``saved/footfall/<profile>/`` from notebook 06, or any ``--weights DIR``) holds
+``centernet_tiny.pt``, ``reid_tiny.pt``, ``attr_tiny.pt`` (checkpoints with a ``"model"`` state dict) and
+``system.json``: the :class:`~lib.footfall.pipeline.SystemConfig` values (both similarity thresholds with
+the sequences that chose them, the detector's decoding) and the seeds the networks were trained on.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from lib.checkpoint import save_checkpoint
+from lib.footfall.detect import DecodeConfig, normalise, padded_size
+from lib.footfall.pipeline import Networks, SystemConfig
+from lib.io import atomic_write_json, read_json
+from lib.models import create_model
+
+NETWORKS = ("centernet_tiny", "reid_tiny", "attr_tiny")
+SYSTEM_FILE = "system.json"
+
+
+@dataclass
+class TrainedSystem:
+    """The three FP32 networks and the system configuration."""
+
+    detector: nn.Module
+    reid: nn.Module
+    attributes: nn.Module
+    config: SystemConfig
+    provenance: dict
+
+    def modules(self) -> dict[str, nn.Module]:
+        return dict(zip(NETWORKS, (self.detector, self.reid, self.attributes), strict=True))
+
+    def save(self, directory: str | os.PathLike) -> Path:
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        for name, module in self.modules().items():
+            save_checkpoint(directory / f"{name}.pt", {"model": module.state_dict(), "name": name})
+        atomic_write_json(directory / SYSTEM_FILE, {"config": asdict(self.config), "provenance": self.provenance})
+        return directory
+
+
+def load_system(directory: str | os.PathLike) -> TrainedSystem:
+    """Read a system folder; a missing file names the notebook that writes it."""
+    directory = Path(directory)
+    meta_path = directory / SYSTEM_FILE
+    if not meta_path.is_file():
+        raise FileNotFoundError(f"{meta_path} is missing: run notebooks/06_footfall.ipynb for this profile first, "
+                                "or pass --weights with a folder it wrote")
+    meta = read_json(meta_path)
+    raw = dict(meta["config"])
+    decode = raw.pop("decode")
+    decode["frame_hw"] = tuple(decode["frame_hw"])
+    config = SystemConfig(decode=DecodeConfig(**decode), **raw)
+    nets = [create_model(name, weights=directory / f"{name}.pt").eval() for name in NETWORKS]
+    return TrainedSystem(*nets, config=config, provenance=meta.get("provenance", {}))
+
+
+def fp32_networks(system: TrainedSystem) -> Networks:
+    """Eager PyTorch, the reference path."""
+    def wrap(m: nn.Module):
+        def run(x: torch.Tensor) -> torch.Tensor:
+            with torch.inference_mode():
+                return m(x)
+        return run
+    return Networks("fp32", wrap(system.detector), wrap(system.reid), wrap(system.attributes))
+
+
+def deploy(system: TrainedSystem, backend: str, frames: np.ndarray, crops: np.ndarray, threads: int | None = None,
+           calib_batches: int = 4) -> Networks:
+    """Build ``backend``'s predictors of the three networks with ``lib.quant.quantize``.
+
+    ``frames``: detector inputs as prepared by ``lib.footfall.detect.prepare_frame`` (uint8 RGB); ``crops``:
+    person crops. Both calibrate the INT8 paths (a handful of batches of each).
+    """
+    if backend == "fp32":
+        return fp32_networks(system)
+    from lib.quant import quantize
+
+    size = padded_size(*system.config.decode.frame_hw, system.config.decode.scale)
+    frame_calib = [normalise(frames[i:i + 4]) for i in range(0, min(len(frames), 4 * calib_batches), 4)]
+    crop_calib = [normalise(crops[i:i + 32]) for i in range(0, min(len(crops), 32 * calib_batches), 32)]
+    crop_size = (crops.shape[1], crops.shape[2])
+    det = quantize(system.detector, backend, frame_calib, input_size=size, threads=threads)
+    reid = quantize(system.reid, backend, crop_calib, input_size=crop_size, threads=threads)
+    attr = quantize(system.attributes, backend, crop_calib, input_size=crop_size, threads=threads)
+    return Networks(backend, det, reid, attr)

@@ -1,0 +1,147 @@
+"""Training the three footfall networks on simulated material (:class:`lib.footfall.data.TrainingData`).
+
+* detector: CenterNet focal loss + L1 on size and offset, left-right flips;
+* embedding: supervised contrastive loss (Khosla et al., 2020) over batches of ``P`` identities × ``K`` crops,
+  with brightness/contrast jitter (light differs inside and outside the store);
+* attributes: cross-entropy on the role (class-balanced weights) + binary cross-entropy on facing the camera.
+
+AdamW with a cosine schedule; each returns the model in eval mode and its per-step losses.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from lib.footfall.data import TrainingData
+from lib.footfall.detect import detector_loss, encode_targets, normalise
+from lib.models import create_model
+
+
+@dataclass(frozen=True)
+class TrainSettings:
+    """Steps, batch size and peak learning rate of one network's training."""
+
+    steps: int
+    batch: int
+    lr: float = 3e-3
+    seed: int = 0
+
+
+def _optimiser(model: nn.Module, s: TrainSettings) -> tuple[torch.optim.Optimizer, torch.optim.lr_scheduler.LambdaLR]:
+    opt = torch.optim.AdamW(model.parameters(), lr=s.lr, weight_decay=1e-4)
+    warm = max(1, s.steps // 20)
+    schedule = torch.optim.lr_scheduler.LambdaLR(
+        opt, lambda i: min(1.0, (i + 1) / warm) * 0.5 * (1 + math.cos(math.pi * min(i, s.steps) / s.steps)))
+    return opt, schedule
+
+
+def _step(model: nn.Module, loss: torch.Tensor, opt: torch.optim.Optimizer, schedule) -> float:
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    opt.step()
+    schedule.step()
+    return float(loss.detach())
+
+
+def train_detector(data: TrainingData, s: TrainSettings, name: str = "centernet_tiny",
+                   crop: tuple[int, int] = (128, 160)) -> tuple[nn.Module, list[float]]:
+    """Train ``name`` on random ``crop`` windows (input pixels, multiples of 32) of the prepared frames.
+
+    The network is fully convolutional, so training on windows costs a fifth of whole frames; windows are
+    aligned to the output stride and their targets are sliced from the whole frame's. Left-right flips.
+    """
+    torch.manual_seed(s.seed)
+    rng = np.random.default_rng(s.seed)
+    model = create_model(name).train()
+    stride = model.output_stride
+    h, w = data.frames.shape[1] // stride, data.frames.shape[2] // stride
+    targets = [encode_targets(b, (h, w), data.scale, stride) for b in data.boxes]
+    heat = torch.from_numpy(np.stack([t[0] for t in targets]))
+    reg = torch.from_numpy(np.stack([t[1] for t in targets]))
+    mask = torch.from_numpy(np.stack([t[2] for t in targets]))
+    ch, cw = min(crop[0], data.frames.shape[1]) // stride, min(crop[1], data.frames.shape[2]) // stride
+    opt, schedule = _optimiser(model, s)
+    losses = []
+    for _ in range(s.steps):
+        idx = rng.choice(len(data.frames), s.batch, replace=len(data.frames) < s.batch)
+        y0, x0 = int(rng.integers(0, h - ch + 1)), int(rng.integers(0, w - cw + 1))
+        x = normalise(data.frames[idx, y0 * stride:(y0 + ch) * stride, x0 * stride:(x0 + cw) * stride])
+        window = (slice(None), slice(None), slice(y0, y0 + ch), slice(x0, x0 + cw))
+        hm, rg, mk = heat[idx][:, y0:y0 + ch, x0:x0 + cw], reg[idx][window].clone(), mask[idx][:, y0:y0 + ch, x0:x0 + cw]
+        if rng.random() < 0.5:  # mirror left-right: cx = ix + dx becomes (w-1-ix) + (1-dx)
+            x, hm, rg, mk = x.flip(-1), hm.flip(-1), rg.flip(-1), mk.flip(-1)
+            rg[:, 2] = torch.where(mk > 0, 1 - rg[:, 2], rg[:, 2])
+        losses.append(_step(model, detector_loss(model(x), hm, rg, mk), opt, schedule))
+    return model.eval(), losses
+
+
+def jitter(x: torch.Tensor, rng: np.random.Generator) -> torch.Tensor:
+    """Per-image brightness and contrast jitter and random 90° turns of normalised crops."""
+    n = x.shape[0]
+    gain = torch.from_numpy(rng.uniform(0.75, 1.25, (n, 1, 1, 1))).float()
+    shift = torch.from_numpy(rng.uniform(-0.3, 0.3, (n, 1, 1, 1))).float()
+    x = x * gain + shift
+    k = int(rng.integers(4))
+    return torch.rot90(x, k, dims=(2, 3)) if k else x
+
+
+def supcon_loss(features: torch.Tensor, labels: torch.Tensor, temperature: float = 0.1) -> torch.Tensor:
+    """Supervised contrastive loss of L2-normalised ``features`` with identity ``labels``."""
+    z = F.normalize(features, dim=1)
+    logits = z @ z.T / temperature
+    n = len(labels)
+    self_mask = torch.eye(n, dtype=torch.bool)
+    logits = logits.masked_fill(self_mask, -1e9)
+    positives = (labels[:, None] == labels[None, :]) & ~self_mask
+    log_prob = logits - torch.logsumexp(logits, dim=1, keepdim=True)
+    count = positives.sum(1).clamp(min=1)
+    return -((log_prob * positives).sum(1) / count)[positives.any(1)].mean()
+
+
+def train_reid(data: TrainingData, s: TrainSettings, per_identity: int = 4) -> tuple[nn.Module, list[float]]:
+    """Train ``reid_tiny`` with the supervised contrastive loss; batches of ``s.batch // per_identity`` identities."""
+    torch.manual_seed(s.seed)
+    rng = np.random.default_rng(s.seed)
+    model = create_model("reid_tiny").train()
+    by_id = {}
+    for i, ident in enumerate(data.identity.tolist()):
+        by_id.setdefault(ident, []).append(i)
+    ids = [k for k, v in by_id.items() if len(v) >= 2]
+    opt, schedule = _optimiser(model, s)
+    losses = []
+    for _ in range(s.steps):
+        chosen = rng.choice(len(ids), min(len(ids), s.batch // per_identity), replace=False)
+        idx = np.concatenate([rng.choice(by_id[ids[c]], per_identity, replace=len(by_id[ids[c]]) < per_identity)
+                              for c in chosen])
+        x = jitter(normalise(data.crops[idx]), rng)
+        labels = torch.from_numpy(data.identity[idx])
+        losses.append(_step(model, supcon_loss(model(x), labels), opt, schedule))
+    return model.eval(), losses
+
+
+def train_attributes(data: TrainingData, s: TrainSettings) -> tuple[nn.Module, list[float]]:
+    """Train ``attr_tiny``: role cross-entropy weighted by inverse class frequency, front-facing BCE."""
+    torch.manual_seed(s.seed)
+    rng = np.random.default_rng(s.seed)
+    model = create_model("attr_tiny").train()
+    counts = np.bincount(data.role, minlength=3).astype(np.float64)
+    weight = torch.tensor(np.where(counts > 0, counts.sum() / np.maximum(counts, 1) / 3, 0.0), dtype=torch.float32)
+    sample_p = (1.0 / np.maximum(counts, 1))[data.role]
+    sample_p /= sample_p.sum()
+    opt, schedule = _optimiser(model, s)
+    losses = []
+    for _ in range(s.steps):
+        idx = rng.choice(len(data.crops), s.batch, p=np.sqrt(sample_p) / np.sqrt(sample_p).sum())
+        x = normalise(data.crops[idx])
+        x = x * torch.from_numpy(rng.uniform(0.8, 1.2, (len(idx), 1, 1, 1))).float()
+        out = model(x)
+        role = F.cross_entropy(out[:, :3], torch.from_numpy(data.role[idx]), weight=weight)
+        front = F.binary_cross_entropy_with_logits(out[:, 3], torch.from_numpy(data.front[idx]).float())
+        losses.append(_step(model, role + front, opt, schedule))
+    return model.eval(), losses

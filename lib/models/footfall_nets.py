@@ -1,0 +1,96 @@
+"""Three small networks for footfall counting from a top-down door camera, each a few hundred thousand parameters.
+
+* ``centernet_tiny`` (:class:`CenterNetTiny`): a CenterNet-style person detector (Zhou et al., "Objects as
+  Points", 2019) on a light four-stage backbone with a two-step top-down merge. One output tensor
+  ``N×5×H/4×W/4``: channel 0 the centre-heatmap logit, 1–2 ``log(w/4)``, ``log(h/4)`` (box size in output
+  cells), 3–4 the sub-cell offset of the centre. Decoding is in ``lib.footfall.detect``. Sides multiples of 32.
+* ``reid_tiny`` (:class:`CropNet`): an appearance embedding of a ``N×3×64×64`` person crop, ``N×dim`` raw
+  features (L2-normalise before comparing).
+* ``attr_tiny`` (:class:`CropNet`): attribute logits of a crop, ``N×4``: role (customer, staff, courier;
+  softmax over the first three) and facing the camera (front, a sigmoid logit).
+
+The models know neither how they are trained nor how they are deployed.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from lib.models.common import check_input_size
+
+DETECTOR_STRIDE = 4
+"""Input pixels per output cell of ``centernet_tiny``."""
+DETECTOR_CHANNELS = 5
+"""Heatmap, log width, log height, x offset, y offset."""
+ATTRIBUTES: tuple[str, ...] = ("customer", "staff", "courier", "front")
+"""``attr_tiny``'s output channels: three role logits, then the front-facing logit."""
+
+
+def conv_bn(cin: int, cout: int, stride: int = 1) -> nn.Sequential:
+    """3×3 convolution, batch norm, ReLU."""
+    return nn.Sequential(nn.Conv2d(cin, cout, 3, stride, 1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True))
+
+
+class CenterNetTiny(nn.Module):
+    """Centre heatmap + box size + offset at stride 4; ``width`` scales every stage."""
+
+    def __init__(self, name: str = "centernet_tiny", num_classes: int = 1, in_chans: int = 3, width: int = 16) -> None:
+        super().__init__()
+        if num_classes != 1:
+            raise ValueError(f"{name} detects one class (people); num_classes must be 1, got {num_classes}")
+        self.name, self.num_classes, self.output_stride = name, 1, DETECTOR_STRIDE
+        w = width
+        self.stem = nn.Sequential(conv_bn(in_chans, w, 2), conv_bn(w, 2 * w, 2))        # 1/4
+        self.stage8 = nn.Sequential(conv_bn(2 * w, 3 * w, 2), conv_bn(3 * w, 3 * w))    # 1/8
+        self.stage16 = nn.Sequential(conv_bn(3 * w, 4 * w, 2), conv_bn(4 * w, 4 * w))   # 1/16
+        self.lateral16 = nn.Conv2d(4 * w, 3 * w, 1)
+        self.lateral4 = nn.Conv2d(2 * w, 3 * w, 1)
+        self.neck = conv_bn(3 * w, 2 * w)
+        self.head = nn.Sequential(conv_bn(2 * w, 2 * w), nn.Conv2d(2 * w, DETECTOR_CHANNELS, 1))
+        nn.init.constant_(self.head[-1].bias, 0.0)
+        with torch.no_grad():
+            self.head[-1].bias[0] = -2.19  # prior probability 0.1 of a centre (CenterNet's focal-loss start)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        check_input_size(x, self.name)
+        s4 = self.stem(x)
+        s8 = self.stage8(s4)
+        s16 = self.stage16(s8)
+        m8 = s8 + F.interpolate(self.lateral16(s16), scale_factor=2.0, mode="nearest")
+        m4 = self.lateral4(s4) + F.interpolate(m8, scale_factor=2.0, mode="nearest")
+        return self.head(self.neck(m4))
+
+
+class CropNet(nn.Module):
+    """A five-convolution backbone over a person crop, global average pooling and a linear layer to ``num_classes``."""
+
+    def __init__(self, name: str, num_classes: int, in_chans: int = 3, width: int = 16) -> None:
+        super().__init__()
+        if num_classes < 1:
+            raise ValueError(f"{name}: num_classes must be positive, got {num_classes}")
+        self.name, self.num_classes = name, num_classes
+        w = width
+        self.features = nn.Sequential(conv_bn(in_chans, w, 2), conv_bn(w, 2 * w, 2), conv_bn(2 * w, 2 * w),
+                                      conv_bn(2 * w, 4 * w, 2), conv_bn(4 * w, 4 * w))
+        self.fc = nn.Linear(4 * w, num_classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        check_input_size(x, self.name)
+        return self.fc(self.features(x).mean(dim=(2, 3)))
+
+
+def centernet_tiny(num_classes: int = 1, in_chans: int = 3, width: int = 16) -> CenterNetTiny:
+    return CenterNetTiny("centernet_tiny", num_classes, in_chans, width)
+
+
+def reid_tiny(num_classes: int = 32, in_chans: int = 3, width: int = 16) -> CropNet:
+    """``num_classes`` is the embedding dimension."""
+    return CropNet("reid_tiny", num_classes, in_chans, width)
+
+
+def attr_tiny(num_classes: int = len(ATTRIBUTES), in_chans: int = 3, width: int = 16) -> CropNet:
+    if num_classes != len(ATTRIBUTES):
+        raise ValueError(f"attr_tiny predicts {len(ATTRIBUTES)} attributes {ATTRIBUTES}; got num_classes={num_classes}")
+    return CropNet("attr_tiny", num_classes, in_chans, width)

@@ -1,0 +1,160 @@
+"""Footfall system: detector decoding, entry candidates, the gallery, threshold choice, the networks, the count CLI."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from lib.footfall.count import main as count_main
+from lib.footfall.dedup import (
+    CandidateCollector,
+    DedupConfig,
+    Gallery,
+    candidate_feature,
+    choose_threshold,
+    orientation_ok,
+    repeat_scores,
+)
+from lib.footfall.detect import DecodeConfig, decode, encode_targets
+from lib.footfall.geometry import Door
+from lib.footfall.pipeline import SystemConfig
+from lib.footfall.sim import simulate, write_sequence
+from lib.footfall.system import TrainedSystem, load_system
+from lib.footfall.tracks import read_events
+from lib.models import create_model
+from lib.profiles import available_profiles, load_profile
+
+
+def _logit(p: float) -> float:
+    return float(np.log(p / (1 - p)))
+
+
+def test_decode_finds_peaks_with_sizes_and_offsets() -> None:
+    out = torch.full((1, 5, 16, 20), -8.0)
+    out[0, 1:3] = 0.0
+    out[0, 3:] = 0.0
+    for (iy, ix), p, (w, h), (dx, dy) in [((4, 5), 0.9, (8.0, 6.0), (0.25, 0.5)), ((10, 15), 0.6, (4.0, 4.0), (0.0, 0.0))]:
+        out[0, 0, iy, ix] = _logit(p)
+        out[0, 0, iy, ix + 1] = _logit(p * 0.8)  # a shoulder next to the peak: suppressed by the 3×3 max-pool
+        out[0, 1:, iy, ix] = torch.tensor([np.log(w), np.log(h), dx, dy])
+    boxes, scores = decode(out, DecodeConfig(score_threshold=0.3, scale=1.0, frame_hw=(64, 80)))[0]
+    assert scores == pytest.approx([0.9, 0.6], abs=1e-4)
+    cx, cy = (5 + 0.25) * 4, (4 + 0.5) * 4
+    assert boxes[0] == pytest.approx([cx - 16, cy - 12, cx + 16, cy + 12], abs=1e-3)
+    assert boxes[1] == pytest.approx([15 * 4 - 8, 10 * 4 - 8, 15 * 4 + 8, 10 * 4 + 8], abs=1e-3)
+
+
+def test_targets_decode_back_to_the_boxes() -> None:
+    boxes = np.array([[100.0, 60.0, 130.0, 92.0], [300.0, 200.0, 326.0, 230.0]])
+    heat, reg, mask = encode_targets(boxes, (64, 80), scale=0.5)
+    assert mask.sum() == 2 and heat.max() == 1.0
+    out = torch.from_numpy(np.concatenate([np.where(heat == 1, 8.0, -8.0)[None], reg])[None]).float()
+    found, _ = decode(out, DecodeConfig(score_threshold=0.5, scale=0.5, frame_hw=(480, 640)))[0]
+    order = np.argsort(found[:, 0])
+    assert found[order] == pytest.approx(boxes, abs=1e-3)
+
+
+def _door() -> Door:
+    return Door(a=(40.0, 100.0), b=(120.0, 100.0), inside=((0.0, 100.0), (160.0, 100.0), (160.0, 200.0), (0.0, 200.0)))
+
+
+def test_candidate_has_three_crops_entry_frame_and_rearms_only_after_the_street() -> None:
+    collector = CandidateCollector(_door(), DedupConfig(door_area_px=60, span_margin_px=10, door_queue=4, post_frames=3))
+    frame = np.zeros((200, 160, 3), np.uint8)
+    done = []
+    ys = list(range(20, 160, 8)) + list(range(160, 20, -8)) + list(range(20, 160, 8))  # in, out to the street, in
+    for f, y in enumerate(ys, start=1):
+        box = np.array([[70.0, y - 10.0, 90.0, y + 10.0]])
+        done += collector.update(f, frame, np.array([7]), box)
+    assert len(done) == 2
+    for cand in done:
+        assert len(cand.crops) == 3 and cand.crops[0].shape == (64, 64, 3)
+        assert cand.frames[0] < cand.entry_frame < cand.frames[2]
+        assert 90 <= ys[cand.entry_frame - 1] + 10 <= 110  # the box first reaches past the line (y = 100)
+
+
+def test_orientation_rejects_any_back_and_needs_a_front() -> None:
+    assert orientation_ok([0.9, 0.8, 0.7])
+    assert not orientation_ok([0.9, 0.2, 0.9])  # one crop shows the back
+    assert not orientation_ok([])
+
+
+def test_gallery_repeat_new_and_time_to_live() -> None:
+    a, b = np.array([1.0, 0.0]), np.array([0.0, 1.0])
+    gallery = Gallery(ttl_frames=100)
+    first, repeat, _ = gallery.match(a, 10, threshold=0.8)
+    assert not repeat
+    second, repeat, sim = gallery.match(candidate_feature(np.array([[0.95, 0.05], [1.0, 0.1]])), 50, threshold=0.8)
+    assert repeat and second == first and sim > 0.9
+    third, repeat, _ = gallery.match(b, 60, threshold=0.8)
+    assert not repeat and third != first
+    later, repeat, _ = gallery.match(a, 200, threshold=0.8)  # a's entries (frames 10, 50) expired at 200
+    assert not repeat and later not in (first, third)
+    assert gallery.frames == [200]
+
+
+def test_threshold_from_a_constructed_pr_curve() -> None:
+    # repeats score 0.9 and 0.8, new visitors 0.5, 0.3 and one confusing 0.85: best F1 keeps both repeats
+    scores, labels = np.array([0.9, 0.8, 0.85, 0.5, 0.3]), np.array([True, True, False, False, False])
+    threshold, f1 = choose_threshold(scores, labels)
+    assert 0.5 < threshold <= 0.8 and f1 == pytest.approx(0.8)
+    scores, labels = np.array([0.9, 0.8, 0.5]), np.array([True, True, False])
+    threshold, f1 = choose_threshold(scores, labels)
+    assert 0.5 < threshold < 0.8 and f1 == 1.0
+    assert choose_threshold(np.array([0.4, 0.2]), np.array([False, False]))[0] > 0.4  # no repeats: all new
+
+
+def test_repeat_scores_look_back_within_the_time_to_live() -> None:
+    f = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 0.0]])
+    scores, labels = repeat_scores(f, frames=[0, 5, 10, 500], identities=[1, 2, 1, 1], ttl_frames=100)
+    assert scores[0] == -1 and labels.tolist() == [False, False, True, False]
+    assert scores[2] == pytest.approx(1.0) and scores[3] == -1
+
+
+def test_network_shapes_and_backward() -> None:
+    torch.manual_seed(0)
+    det, reid, attr = (create_model(n) for n in ("centernet_tiny", "reid_tiny", "attr_tiny"))
+    out = det(torch.randn(2, 3, 64, 96))
+    assert out.shape == (2, 5, 16, 24)
+    crops = torch.randn(3, 3, 64, 64)
+    assert reid(crops).shape == (3, 32)
+    logits = attr(crops)
+    assert logits.shape == (3, 4)
+    (out.mean() + logits.mean()).backward()
+    assert all(p.grad is not None for p in attr.parameters())
+    with pytest.raises(ValueError, match="attributes"):
+        create_model("attr_tiny", num_classes=3)
+
+
+def test_count_cli_on_a_tiny_sequence(tmp_path) -> None:
+    torch.manual_seed(0)
+    system = TrainedSystem(*(create_model(n).eval() for n in ("centernet_tiny", "reid_tiny", "attr_tiny")),
+                           config=SystemConfig(), provenance={"train_seeds": [1000]})
+    system.save(tmp_path / "system")
+    assert load_system(tmp_path / "system").config == system.config
+    seq = write_sequence(simulate("sparse", seed=5, seconds=1.0), tmp_path / "seq")
+    assert count_main(["--sequence", str(seq), "--out", str(tmp_path / "events.json"),
+                       "--weights", str(tmp_path / "system"), "--tracks", str(tmp_path / "tracks.txt")]) == 0
+    events = read_events(tmp_path / "events.json")
+    assert all(e.direction in ("in", "out") for e in events)
+    assert (tmp_path / "tracks.txt").is_file()
+    with pytest.raises(FileNotFoundError, match="06_footfall"):
+        load_system(tmp_path / "nothing")
+
+
+@pytest.mark.parametrize("name", available_profiles())
+def test_footfall_seed_lists_are_disjoint(name: str) -> None:
+    ff = load_profile(name).footfall
+    train, threshold, evaluation = set(ff.train_seeds), set(ff.threshold_seeds), set(ff.eval_seeds)
+    assert train and threshold and evaluation
+    assert not train & threshold and not train & evaluation and not threshold & evaluation
+
+
+def test_profile_refuses_shared_seeds_and_unknown_scenarios() -> None:
+    with pytest.raises(ValueError, match="share seeds"):
+        load_profile("smoke", {"footfall": {"eval_seeds": [1000]}})
+    with pytest.raises(ValueError, match="footfall.eval_scenarios"):
+        load_profile("smoke", {"footfall": {"eval_scenarios": ["crowded"]}})
+    with pytest.raises(ValueError, match="footfall.paths"):
+        load_profile("smoke", {"footfall": {"paths": ["tpu-int4"]}})
