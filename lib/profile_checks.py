@@ -71,3 +71,31 @@ def validate_profile(profile: Any, where: str) -> None:
     _choice(where, "quant.calib_method", [quant.calib_method], METHODS)
     _choice(where, "quant.calibration_study_methods", quant.calibration_study_methods, METHODS)
     _size(where, "quant.size", quant.size)
+
+    _check_crowd(profile.crowd, f"{where}")
+
+
+def _check_crowd(crowd: Any, where: str) -> None:
+    """The ``crowd:`` section (notebook 05)."""
+    from lib.crowd.calibration import CALIBRATION_METHODS
+    from lib.models import COUNTERS
+    from lib.quant import BACKENDS
+
+    _choice(where, "crowd.models", crowd.models, COUNTERS)
+    if not crowd.models or len(crowd.steps) != len(crowd.models):
+        raise ValueError(f"{where}: crowd.steps = {list(crowd.steps)} needs one value per model of crowd.models "
+                         f"{list(crowd.models)}")
+    _choice(where, "crowd.backends", crowd.backends, BACKENDS)
+    _choice(where, "crowd.calibration_backend", [crowd.calibration_backend], BACKENDS)
+    _choice(where, "crowd.calibration", [crowd.calibration], CALIBRATION_METHODS)
+    _size(where, "crowd.height/width", [crowd.height, crowd.width])
+    _size(where, "crowd.crop", crowd.crop)
+    _at_least(where, 1, **{f"crowd.steps[{i}]": s for i, s in enumerate(crowd.steps)})
+    _at_least(where, 1, **{f"crowd.{key}": getattr(crowd, key) for key in (
+        "images", "batch_size", "calib_images", "timing_images", "rounds", "resamples")})
+    if len(crowd.grid) != 2 or min(crowd.grid) < 1:
+        raise ValueError(f"{where}: crowd.grid = {list(crowd.grid)} must be [rows, cols], both at least 1")
+    _at_least(where, 0, **{"crowd.overlap": crowd.overlap, "crowd.warmup": crowd.warmup})
+    if not 0 < crowd.test_fraction < 1 or crowd.lr <= 0 or crowd.count_weight < 0 or crowd.max_mae_ratio <= 0:
+        raise ValueError(f"{where}: crowd needs 0 < test_fraction < 1, lr > 0, count_weight >= 0 and max_mae_ratio > 0; "
+                         f"got {crowd.test_fraction}, {crowd.lr}, {crowd.count_weight}, {crowd.max_mae_ratio}")
