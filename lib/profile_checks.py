@@ -82,9 +82,10 @@ def _check_crowd(crowd: Any, where: str) -> None:
     from lib.quant import BACKENDS
 
     _choice(where, "crowd.models", crowd.models, COUNTERS)
-    if not crowd.models or len(crowd.steps) != len(crowd.models):
-        raise ValueError(f"{where}: crowd.steps = {list(crowd.steps)} needs one value per model of crowd.models "
-                         f"{list(crowd.models)}")
+    for key in ("steps", "lr"):
+        if not crowd.models or len(getattr(crowd, key)) != len(crowd.models):
+            raise ValueError(f"{where}: crowd.{key} = {list(getattr(crowd, key))} needs one value per model of "
+                             f"crowd.models {list(crowd.models)}")
     _choice(where, "crowd.backends", crowd.backends, BACKENDS)
     _choice(where, "crowd.calibration_backend", [crowd.calibration_backend], BACKENDS)
     _choice(where, "crowd.calibration", [crowd.calibration], CALIBRATION_METHODS)
@@ -96,6 +97,6 @@ def _check_crowd(crowd: Any, where: str) -> None:
     if len(crowd.grid) != 2 or min(crowd.grid) < 1:
         raise ValueError(f"{where}: crowd.grid = {list(crowd.grid)} must be [rows, cols], both at least 1")
     _at_least(where, 0, **{"crowd.overlap": crowd.overlap, "crowd.warmup": crowd.warmup})
-    if not 0 < crowd.test_fraction < 1 or crowd.lr <= 0 or crowd.count_weight < 0 or crowd.max_mae_ratio <= 0:
+    if not 0 < crowd.test_fraction < 1 or min(crowd.lr) <= 0 or crowd.count_weight < 0 or crowd.max_mae_ratio <= 0:
         raise ValueError(f"{where}: crowd needs 0 < test_fraction < 1, lr > 0, count_weight >= 0 and max_mae_ratio > 0; "
-                         f"got {crowd.test_fraction}, {crowd.lr}, {crowd.count_weight}, {crowd.max_mae_ratio}")
+                         f"got {crowd.test_fraction}, {list(crowd.lr)}, {crowd.count_weight}, {crowd.max_mae_ratio}")

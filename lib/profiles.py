@@ -133,8 +133,11 @@ class CrowdConfig:
     """Training steps, one per model."""
     batch_size: int = 8
     crop: tuple[int, int] = (128, 128)
-    lr: float = 1e-3
-    count_weight: float = 0.0
+    lr: tuple[float, ...] = (5e-4, 1e-4)
+    """Adam learning rates, one per model (full CSRNet diverges from scratch at the light counter's rate)."""
+    count_weight: float = 0.1
+    """Weight of the per-image count term: without it, a small positive bias on the background adds up to
+    hundreds of phantom heads over a whole image."""
     grid: tuple[int, int] = (2, 2)
     overlap: int = 32
     backends: tuple[str, ...] = ("pt2e-int8", "ov-int8", "ort-int8")
