@@ -22,6 +22,7 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -31,7 +32,9 @@ from lib.bench.timing import interleaved_rounds, summarize
 from lib.crowd.inference import count_resized, count_tiles_batched, count_tiles_naive, count_whole
 from lib.crowd.metrics import competition_score, counting_metrics
 from lib.crowd.tiling import TileGrid, plan_tiles, tile_images
-from lib.data.crowd import CrowdDensityDataset, CrowdItem
+from lib.data.crowd import CrowdDensityDataset, CrowdItem, generate_crowd_dataset
+from lib.data.crowd.generate import SUMMARY, split_sizes
+from lib.io import read_json
 from lib.stats import Interval, ratio_spread
 
 TILE_MULTIPLE = 32
@@ -57,6 +60,17 @@ class Variant:
     @property
     def key(self) -> str:
         return self.variant if self.calibration == "none" else f"{self.variant} [{self.calibration}]"
+
+
+def ensure_dataset(root: Path, images: int, height: int, width: int, seed: int, test_fraction: float) -> dict:
+    """The synthetic set's summary, generated unless ``root`` already holds exactly this set, complete."""
+    wanted = {"images": images, "height": height, "width": width, "seed": seed,
+              "counts": split_sizes(images, 0.0, test_fraction), "complete": True}
+    if (root / SUMMARY).is_file():
+        summary = read_json(root / SUMMARY)
+        if all(summary.get(key) == value for key, value in wanted.items()):
+            return summary
+    return generate_crowd_dataset(root, images, height, width, seed, val_fraction=0.0, test_fraction=test_fraction)
 
 
 def load_images(items: Sequence[CrowdItem]) -> tuple[torch.Tensor, np.ndarray]:
