@@ -77,6 +77,7 @@ def validate_profile(profile: Any, where: str) -> None:
     if profile.train.ipex and not profile.device.startswith(("cpu", "xpu")):
         raise ValueError(f"{where}: train.ipex needs device cpu or xpu, got {profile.device!r}")
     _check_footfall(where, profile.footfall, BACKENDS)
+    _check_crowd(profile.crowd, f"{where}")
 
 
 def _check_footfall(where: str, ff: Any, backends: Collection[str]) -> None:
@@ -106,3 +107,30 @@ def _check_footfall(where: str, ff: Any, backends: Collection[str]) -> None:
     for key in ("train_seconds", "threshold_seconds", "eval_seconds", "lr", "gallery_ttl_s", "scale"):
         if not getattr(ff, key) > 0:
             raise ValueError(f"{where}: footfall.{key} = {getattr(ff, key)} must be positive")
+
+
+def _check_crowd(crowd: Any, where: str) -> None:
+    """The ``crowd:`` section (notebook 05)."""
+    from lib.crowd.calibration import CALIBRATION_METHODS
+    from lib.models import COUNTERS
+    from lib.quant import BACKENDS
+
+    _choice(where, "crowd.models", crowd.models, COUNTERS)
+    for key in ("steps", "lr"):
+        if not crowd.models or len(getattr(crowd, key)) != len(crowd.models):
+            raise ValueError(f"{where}: crowd.{key} = {list(getattr(crowd, key))} needs one value per model of "
+                             f"crowd.models {list(crowd.models)}")
+    _choice(where, "crowd.backends", crowd.backends, BACKENDS)
+    _choice(where, "crowd.calibration_backend", [crowd.calibration_backend], BACKENDS)
+    _choice(where, "crowd.calibration", [crowd.calibration], CALIBRATION_METHODS)
+    _size(where, "crowd.height/width", [crowd.height, crowd.width])
+    _size(where, "crowd.crop", crowd.crop)
+    _at_least(where, 1, **{f"crowd.steps[{i}]": s for i, s in enumerate(crowd.steps)})
+    _at_least(where, 1, **{f"crowd.{key}": getattr(crowd, key) for key in (
+        "images", "batch_size", "calib_images", "timing_images", "rounds", "resamples")})
+    if len(crowd.grid) != 2 or min(crowd.grid) < 1:
+        raise ValueError(f"{where}: crowd.grid = {list(crowd.grid)} must be [rows, cols], both at least 1")
+    _at_least(where, 0, **{"crowd.overlap": crowd.overlap, "crowd.warmup": crowd.warmup})
+    if not 0 < crowd.test_fraction < 1 or min(crowd.lr) <= 0 or crowd.count_weight < 0 or crowd.max_mae_ratio <= 0:
+        raise ValueError(f"{where}: crowd needs 0 < test_fraction < 1, lr > 0, count_weight >= 0 and max_mae_ratio > 0; "
+                         f"got {crowd.test_fraction}, {list(crowd.lr)}, {crowd.count_weight}, {crowd.max_mae_ratio}")

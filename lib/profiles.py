@@ -153,6 +153,44 @@ class FootfallConfig:
 
 
 @dataclass(frozen=True)
+class CrowdConfig:
+    """Notebook 05: synthetic crowd data, the two counters, the deployment variants and how they are timed."""
+
+    images: int = 100
+    """Synthetic images generated (train and test together)."""
+    height: int = 384
+    width: int = 512
+    test_fraction: float = 0.2
+    seed: int = 0
+    models: tuple[str, ...] = ("csrnet_quarter", "csrnet")
+    """Counters trained; the first (the light one) is deployed in every variant."""
+    steps: tuple[int, ...] = (300, 20)
+    """Training steps, one per model."""
+    batch_size: int = 8
+    crop: tuple[int, int] = (128, 128)
+    lr: tuple[float, ...] = (5e-4, 1e-4)
+    """Adam learning rates, one per model (full CSRNet diverges from scratch at the light counter's rate)."""
+    count_weight: float = 0.1
+    """Weight of the per-image count term: without it, a small positive bias on the background adds up to
+    hundreds of phantom heads over a whole image."""
+    grid: tuple[int, int] = (2, 2)
+    overlap: int = 32
+    backends: tuple[str, ...] = ("pt2e-int8", "ov-int8", "ort-int8")
+    """INT8 paths run on batched tiles, each calibrated with ``calibration``."""
+    calibration: str = "densest"
+    calibration_backend: str = "ov-int8"
+    """The INT8 path calibrated all three ways (random, diverse, densest) for the calibration study."""
+    calib_images: int = 16
+    """Images in the random and the diverse calibration sets."""
+    timing_images: int = 2
+    rounds: int = 8
+    warmup: int = 1
+    resamples: int = 2000
+    max_mae_ratio: float = 1 / 3
+    """Checks: the light counter's MAE must be at most this × the predict-the-training-mean baseline's."""
+
+
+@dataclass(frozen=True)
 class Profile:
     """Everything a notebook needs to know about the run it is part of."""
 
@@ -171,6 +209,7 @@ class Profile:
     evaluate: EvalConfig = field(default_factory=EvalConfig)
     quant: QuantConfig = field(default_factory=QuantConfig)
     footfall: FootfallConfig = field(default_factory=FootfallConfig)
+    crowd: CrowdConfig = field(default_factory=CrowdConfig)
 
 
 def available_profiles() -> list[str]:

@@ -4,6 +4,7 @@ Pure functions of per-image counts; no model, no data loading. Conventions follo
 code: RMSE is the square root of the mean squared error; NAE averages |p − g| / g over the images that have
 at least one head (an image with g = 0 has no relative error and is left out, ``n_nae`` says how many
 remain); the per-level figures are the MAE of the images of each level and their plain mean over levels.
+``bootstrap_mae_difference`` puts a paired bootstrap interval over images on MAE(A) − MAE(B).
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ import math
 from collections.abc import Sequence
 
 import numpy as np
+
+from lib.stats import Interval
 
 
 def _counts(values: Sequence[float] | np.ndarray, what: str) -> np.ndarray:
@@ -76,3 +79,31 @@ def competition_score(mae: float, rmse: float, nae: float, seconds_per_image: fl
     ``(250 − MAE)·0.2 + (500 − RMSE)·0.1 + (0.4 − NAE)·200 + (2 − seconds per image)·100``.
     """
     return (250 - mae) * 0.2 + (500 - rmse) * 0.1 + (0.4 - nae) * 200 + (2 - seconds_per_image) * 100
+
+
+def bootstrap_mae_difference(
+    pred_a: Sequence[float] | np.ndarray,
+    pred_b: Sequence[float] | np.ndarray,
+    gt_counts: Sequence[float] | np.ndarray,
+    resamples: int = 2000,
+    level: float = 0.95,
+    seed: int = 0,
+) -> Interval:
+    """MAE(A) − MAE(B) on the same images, with a paired bootstrap percentile interval over the images.
+
+    Each resample draws images with replacement and takes *both* MAEs on the same draw, so the interval says
+    how A and B differ on these images, not how hard the images are. Negative: A is more accurate.
+    """
+    a, b = _counts(pred_a, "predicted counts A"), _counts(pred_b, "predicted counts B")
+    gt = _counts(gt_counts, "ground-truth counts")
+    if not len(a) == len(b) == len(gt) or len(gt) == 0:
+        raise ValueError(f"paired comparison needs one count per image on both sides, got {len(a)}, {len(b)}, {len(gt)}")
+    if resamples < 1 or not 0 < level < 1:
+        raise ValueError(f"need resamples >= 1 and 0 < level < 1, got {resamples}, {level}")
+    per_image = np.abs(a - gt) - np.abs(b - gt)
+    rng = np.random.default_rng(seed)
+    draws = rng.multinomial(len(gt), np.full(len(gt), 1.0 / len(gt)), size=resamples) / len(gt)
+    samples = draws @ per_image
+    tail = (1.0 - level) / 2 * 100
+    low, high = np.percentile(samples, [tail, 100 - tail])
+    return Interval(float(per_image.mean()), float(low), float(high), len(gt), level)

@@ -1,0 +1,85 @@
+"""The counting training loop: it learns, checkpoints atomically and resumes at the exact step."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from lib.checkpoint import load_checkpoint
+from lib.crowd.train import CountTrainConfig, batch_indices, counting_loss, learning_rate, train_counter
+from lib.data.crowd import CrowdDensityDataset, generate_crowd_dataset, load_nwpu
+
+
+@pytest.fixture(scope="module")
+def items(tmp_path_factory):
+    root = tmp_path_factory.mktemp("crowd")
+    generate_crowd_dataset(root, images=6, height=64, width=64, seed=1, val_fraction=0.0, test_fraction=0.0)
+    return load_nwpu(root, "train")
+
+
+CFG = CountTrainConfig(steps=6, batch_size=2, crop=(32, 32), lr=5e-4, checkpoint_every=2, seed=0)
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    """Tiny convolutions: one thread is faster than two on a shared 2-core machine, and repeatable."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def fixed_loss(model, items) -> float:
+    data = CrowdDensityDataset(items)
+    images, targets = (torch.stack(parts) for parts in zip(*(data[i] for i in range(len(data))), strict=True))
+    with torch.no_grad():
+        return counting_loss(model(images), targets, 0.0)[0].item()
+
+
+def test_loss_decreases(items, tmp_path: Path) -> None:
+    torch.manual_seed(CFG.seed)
+    from lib.models import create_model
+
+    before = fixed_loss(create_model(CFG.model, init=CFG.init), items)
+    model, result = train_counter(CFG, items, tmp_path, progress=False)
+    assert fixed_loss(model, items) < before
+    assert len(result.losses) == result.steps == CFG.steps and result.resumed_from == 0
+    state = load_checkpoint(tmp_path / "last.pt")
+    assert state["step"] == CFG.steps and state["config"]["model"] == CFG.model
+
+
+def test_resume_continues_at_the_exact_step(items, tmp_path: Path) -> None:
+    straight, full = train_counter(CFG, items, tmp_path / "a", progress=False)
+    _, first = train_counter(CFG, items, tmp_path / "b", progress=False, stop_after=3)
+    assert first.steps == 3 and load_checkpoint(tmp_path / "b" / "last.pt")["step"] == 3
+    resumed, second = train_counter(CFG, items, tmp_path / "b", progress=False)
+    assert second.resumed_from == 3 and second.steps == CFG.steps
+    assert second.losses == pytest.approx(full.losses, rel=1e-5)
+    for (name, a), b in zip(straight.state_dict().items(), resumed.state_dict().values(), strict=True):
+        assert torch.allclose(a, b, rtol=1e-5, atol=1e-7), name
+
+
+def test_resume_refuses_another_configuration(items, tmp_path: Path) -> None:
+    train_counter(CFG, items, tmp_path, progress=False, stop_after=1)
+    with pytest.raises(ValueError, match="another configuration"):
+        train_counter(CountTrainConfig(steps=7, batch_size=2, crop=(32, 32)), items, tmp_path, progress=False)
+
+
+def test_schedule_and_batches() -> None:
+    assert learning_rate(CFG, 0) == pytest.approx(CFG.lr)
+    assert learning_rate(CFG, CFG.steps - 1) == pytest.approx(CFG.lr * CFG.min_lr_ratio)
+    epoch0 = [batch_indices(6, 2, s, 0) for s in range(3)]
+    assert all(e == 0 for e, _ in epoch0) and sorted(i for _, b in epoch0 for i in b) == list(range(6))
+    assert batch_indices(6, 2, 3, 0)[0] == 1
+    assert len(batch_indices(1, 4, 0, 0)[1]) == 4  # fewer images than a batch: repeated
+    with pytest.raises(ValueError):
+        CountTrainConfig(steps=0)
+
+
+def test_count_term() -> None:
+    pred, target = torch.zeros(2, 1, 4, 4), torch.zeros(2, 1, 4, 4)
+    target[:, :, 0, 0] = 4.0
+    loss, pixel, count = counting_loss(pred, target, count_weight=1.0)
+    assert pixel == pytest.approx(1.0) and count == pytest.approx(1.0) and loss.item() == pytest.approx(2.0)
