@@ -53,6 +53,8 @@ def parse_args(argv: list[str] | None = None) -> TrainConfig:
     p.add_argument("--ipex", action="store_true")
     p.add_argument("--workers", type=int, default=defaults.workers)
     p.add_argument("--checkpoint-every", type=int, default=defaults.checkpoint_every)
+    p.add_argument("--val-every-steps", type=int, default=0,
+                   help="also validate every K steps inside an epoch (0 = at epoch ends only)")
     p.add_argument("--val-max-images", type=int, default=0)
     p.add_argument("--val-size", type=size_pair, default=defaults.val_size)
     p.add_argument("--weights", default="", help="initialise from a local checkpoint")

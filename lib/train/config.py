@@ -46,6 +46,9 @@ class TrainRecipe:
     checkpoint_every: int = 50
     """Save ``last.pt`` every this many steps: an interrupted run loses at most these steps."""
     val_every: int = 1
+    val_every_steps: int = 0
+    """Also validate every this many optimizer steps inside an epoch (0 = only at epoch ends), so a short run
+    logs validation mIoU against ``elapsed_seconds`` at enough points to draw a curve."""
     val_max_images: int = 0
     """Validate on the first N validation images (0 = all)."""
     val_size: tuple[int, int] = (0, 0)
@@ -58,6 +61,8 @@ class TrainRecipe:
             raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {self.optimizer!r}")
         if self.precision not in PRECISIONS:
             raise ValueError(f"precision must be one of {PRECISIONS}, got {self.precision!r}")
+        if self.val_every_steps < 0:
+            raise ValueError(f"val_every_steps must be 0 (off) or positive, got {self.val_every_steps}")
         if self.batch_size < 1 or self.epochs < 1 or self.checkpoint_every < 1 or self.val_every < 1:
             raise ValueError(f"batch_size, epochs, checkpoint_every and val_every must be at least 1, got "
                              f"{self.batch_size}, {self.epochs}, {self.checkpoint_every}, {self.val_every}")

@@ -221,7 +221,8 @@ def _train(cfg: TrainConfig, device: torch.device, ddp: Distributed, out: Path) 
         pending_epoch_end = state.get("pending_epoch_end")
     if ddp.is_main:
         truncate_csv(out / "steps.csv", step)
-        truncate_csv(out / "metrics.csv", step)
+        # a validation interrupted after logging its row runs again on resume: drop that row first
+        truncate_csv(out / "metrics.csv", step - 1 if pending_epoch_end is not None else step)
 
     def checkpoint(path: Path, epoch: int, pending: dict[str, Any] | None = None) -> None:
         if ddp.is_main:
@@ -242,14 +243,15 @@ def _train(cfg: TrainConfig, device: torch.device, ddp: Distributed, out: Path) 
     final_miou, images_seen, train_seconds = float("nan"), 0, 0.0
     start_all = time.perf_counter()
 
-    def finish_epoch(epoch: int, epoch_done: bool, epoch_seconds: float) -> None:
-        """Validate and log the epoch that just ended. ``last.pt`` is written first, marked as waiting for this:
-        a failure or kill during validation resumes here instead of repeating the epoch's steps."""
+    def finish_epoch(epoch: int, epoch_done: bool, epoch_seconds: float, mid_epoch: bool = False) -> None:
+        """Validate and log the epoch that just ended (or, with ``mid_epoch``, the steps so far of the running
+        epoch: ``val_every_steps``). ``last.pt`` is written first, marked as waiting for this: a failure or kill
+        during validation resumes here instead of repeating the epoch's steps."""
         nonlocal best_miou, final_miou, epoch_losses
         next_epoch = epoch + (1 if epoch_done else 0)
-        pending = {"epoch": epoch, "epoch_done": epoch_done, "epoch_seconds": epoch_seconds}
+        pending = {"epoch": epoch, "epoch_done": epoch_done, "epoch_seconds": epoch_seconds, "mid_epoch": mid_epoch}
         checkpoint(last_path, next_epoch, pending)
-        validate = (epoch + 1) % cfg.val_every == 0 or step >= stop_step
+        validate = mid_epoch or (epoch + 1) % cfg.val_every == 0 or step >= stop_step
         miou = pixel_accuracy = float("nan")
         if validate and ddp.is_main:
             matrix = evaluate(model, val_set, class_set.num_classes, max_images=cfg.val_max_images or None,
@@ -259,7 +261,7 @@ def _train(cfg: TrainConfig, device: torch.device, ddp: Distributed, out: Path) 
             dist.barrier()
         if ddp.is_main:
             append_csv(out / "metrics.csv", METRICS_FIELDS, {
-                "epoch": next_epoch, "step": step,
+                "epoch": round(step / steps_per_epoch, 3) if mid_epoch else next_epoch, "step": step,
                 "train_loss": float(np.mean(epoch_losses)) if epoch_losses else float("nan"),
                 "lr": optimizer.param_groups[0]["lr"], "val_miou": miou, "val_pixel_accuracy": pixel_accuracy,
                 "images_per_s": images_seen / train_seconds if train_seconds else float("nan"),
@@ -273,7 +275,8 @@ def _train(cfg: TrainConfig, device: torch.device, ddp: Distributed, out: Path) 
         checkpoint(last_path, next_epoch)
 
     if pending_epoch_end is not None:
-        finish_epoch(pending_epoch_end["epoch"], pending_epoch_end["epoch_done"], pending_epoch_end["epoch_seconds"])
+        finish_epoch(pending_epoch_end["epoch"], pending_epoch_end["epoch_done"], pending_epoch_end["epoch_seconds"],
+                     pending_epoch_end.get("mid_epoch", False))
     bar = tqdm(total=stop_step, initial=step, desc=cfg.model, disable=not (cfg.progress and ddp.is_main), unit="step")
     while step < stop_step:
         epoch, offset = divmod(step, steps_per_epoch)
@@ -320,6 +323,9 @@ def _train(cfg: TrainConfig, device: torch.device, ddp: Distributed, out: Path) 
                            {"step": step, "epoch": epoch, "loss": epoch_losses[-1], "lr": lr, "images_per_s": speed})
             if step % cfg.checkpoint_every == 0 and step % steps_per_epoch:
                 checkpoint(last_path, epoch)
+            if cfg.val_every_steps and step % cfg.val_every_steps == 0 and step % steps_per_epoch and step < stop_step:
+                finish_epoch(epoch, False, float("nan"), mid_epoch=True)
+                model.train()
             if step >= stop_step:
                 break
         epoch_done = step % steps_per_epoch == 0
