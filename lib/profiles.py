@@ -103,6 +103,8 @@ class QuantConfig:
     throughput_repeats: int = 3
     throughput_compiled: bool = True
     """Measure batch-N throughput of the ``torch.compile`` paths too: a second batch size is a second compile."""
+    min_pixel_agreement: float = 0.90
+    """Checks: each INT8 path must predict the same class as FP32 eager on at least this share of scored pixels."""
     calibration_study_backend: str = "ov-int8"
     calibration_study_methods: tuple[str, ...] = ("random", "class-balanced", "single")
 
