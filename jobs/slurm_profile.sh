@@ -12,15 +12,4 @@
 set -euo pipefail
 PROFILE="${PROFILE:?set the profile: sbatch --export=ALL,PROFILE=cpu jobs/slurm_profile.sh}"
 cd "${SLURM_SUBMIT_DIR:-$(dirname "$0")/..}"
-VENV="${VENV:-.venv}"
-export MPLBACKEND=Agg
-echo "profile $PROFILE on $(hostname), $(nproc) cores, job ${SLURM_JOB_ID:-local}"
-status=0
-"$VENV/bin/python" -m lib.run --profile "$PROFILE" || status=$?
-latest=$(ls -1d "saved/runs/$PROFILE"/*/ 2>/dev/null | sort | tail -n 1)
-if [ -n "$latest" ]; then
-  mkdir -p "bundles/$PROFILE"
-  cp -r "$latest" "bundles/$PROFILE/"
-  echo "bundle copied to bundles/$PROFILE/$(basename "$latest")"
-fi
-exit "$status"
+exec bash jobs/run_profile.sh "$PROFILE" "${SLURM_JOB_ID:-local}"

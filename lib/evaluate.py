@@ -15,7 +15,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
-from torch.utils.data import DataLoader, Dataset, Subset
+from torch.utils.data import Dataset
 from tqdm.auto import tqdm
 
 from lib.data.labels import IGNORE_INDEX
@@ -110,22 +110,14 @@ def evaluate(
     flip: bool = False,
     base_size: tuple[int, int] | None = None,
     max_images: int | None = None,
-    batch_size: int = 1,
     device: torch.device | str = "cpu",
     progress: bool = True,
     desc: str = "eval",
 ) -> ConfusionMatrix:
     """Confusion matrix of ``predictor`` over ``dataset`` (or its first ``max_images``), accumulated over all pixels."""
-    if isinstance(predictor, nn.Module):
-        predictor.eval()
-    if max_images is not None and max_images < len(dataset):
-        dataset = Subset(dataset, range(max_images))
-    loader = DataLoader(dataset, batch_size=batch_size, shuffle=False, num_workers=0)
-    matrix = ConfusionMatrix(num_classes, ignore_index=IGNORE_INDEX)
-    for images, labels in tqdm(loader, desc=desc, disable=not progress, leave=False):
-        probabilities = predict_probabilities(predictor, images.to(device), scales, flip, base_size)
-        matrix.update(probabilities.argmax(dim=1).cpu(), labels)
-    return matrix
+    indices = range(min(max_images or len(dataset), len(dataset)))
+    return evaluate_per_image(predictor, dataset, num_classes, scales, flip, base_size, indices, device, progress,
+                              desc).matrix()
 
 
 def evaluate_per_image(

@@ -16,9 +16,15 @@ JOBS = [paths.ROOT / "jobs" / "pbs_profile.sh", paths.ROOT / "jobs" / "slurm_pro
 def test_job_script_is_valid_bash_and_runs_one_profile(script: Path) -> None:
     subprocess.run(["bash", "-n", str(script)], check=True)
     text = script.read_text()
-    assert '${PROFILE:?' in text and 'python" -m lib.run --profile "$PROFILE"' in text
-    assert "bundles/$PROFILE" in text
+    assert '${PROFILE:?' in text and 'jobs/run_profile.sh "$PROFILE"' in text
     assert ("#PBS " in text) if "pbs" in script.name else ("#SBATCH " in text)
+
+
+def test_shared_job_body_runs_the_profile_and_copies_its_bundle() -> None:
+    body = paths.ROOT / "jobs" / "run_profile.sh"
+    subprocess.run(["bash", "-n", str(body)], check=True)
+    text = body.read_text()
+    assert 'python" -m lib.run --profile "$PROFILE"' in text and "bundles/$PROFILE" in text
 
 
 def test_job_script_without_profile_fails_and_says_how(tmp_path: Path) -> None:
