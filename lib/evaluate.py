@@ -193,7 +193,7 @@ def official_agreement(
     image) to ``out_dir`` and scored by ``evalPixelLevelSemanticLabeling`` against the dataset's own
     ``_gtFine_labelIds.png``. Returns both mIoUs and per-class IoUs and their largest difference.
     """
-    from lib.metrics import evaluate_with_cityscapesscripts, write_official_prediction
+    from lib.official import evaluate_with_cityscapesscripts, write_official_prediction
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -10,12 +10,8 @@ import torch
 from PIL import Image
 
 from lib.data.labels import CITYSCAPES19, IGNORE_INDEX
-from lib.metrics import (
-    ConfusionMatrix,
-    evaluate_with_cityscapesscripts,
-    majority_class_baseline,
-    write_official_prediction,
-)
+from lib.metrics import ConfusionMatrix, majority_class_baseline
+from lib.official import evaluate_with_cityscapesscripts, write_official_prediction
 
 # 3 classes; one ignored pixel. (target, pred) pairs: (0,0) (0,0) (0,1) (1,1) (1,2) (2,2) (255,0) (2,0)
 TARGET = torch.tensor([[0, 0, 0, 1], [1, 2, IGNORE_INDEX, 2]])
