@@ -164,15 +164,15 @@ class CrowdConfig:
     width: int = 512
     test_fraction: float = 0.2
     seed: int = 0
-    models: tuple[str, ...] = ("csrnet_quarter", "csrnet")
+    models: tuple[str, ...] = ("csrnet_quarter_bn", "csrnet_bn")
     """Counters trained; the first (the light one) is deployed in every variant."""
     steps: tuple[int, ...] = (300, 20)
     """Training steps, one per model."""
     batch_size: int = 8
     crop: tuple[int, int] = (128, 128)
-    lr: tuple[float, ...] = (5e-4, 1e-4)
-    """Adam learning rates, one per model (full CSRNet diverges from scratch at the light counter's rate)."""
-    count_weight: float = 0.1
+    lr: tuple[float, ...] = (1e-3, 5e-4)
+    """Adam learning rates, one per model."""
+    count_weight: float = 0.01
     """Weight of the per-image count term: without it, a small positive bias on the background adds up to
     hundreds of phantom heads over a whole image."""
     grid: tuple[int, int] = (2, 2)

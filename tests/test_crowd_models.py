@@ -22,7 +22,19 @@ def test_param_counts() -> None:
     assert count_params(create_model("csrnet")) == 16_263_489  # Li et al. 2018 (16.26 M)
     quarter = count_params(create_model("csrnet_quarter"))
     assert quarter == 1_017_681 and quarter / 1e6 == pytest.approx(1.0, abs=0.05)
-    assert COUNTERS == ("csrnet", "csrnet_quarter") and DENSITY_STRIDE == 8
+    assert COUNTERS == ("csrnet", "csrnet_quarter", "csrnet_bn", "csrnet_quarter_bn") and DENSITY_STRIDE == 8
+
+
+@pytest.mark.parametrize("name", ["csrnet", "csrnet_quarter"])
+def test_batch_norm_variants(name: str) -> None:
+    """``_bn``: one BatchNorm after each of the 16 3×3 convolutions (2 parameters per channel), nothing else."""
+    plain, with_bn = create_model(name), create_model(f"{name}_bn", init="kaiming")
+    norms = [m for m in with_bn.modules() if isinstance(m, torch.nn.BatchNorm2d)]
+    convs = [m for m in plain.modules() if isinstance(m, torch.nn.Conv2d) and m.kernel_size == (3, 3)]
+    assert len(norms) == len(convs) == 16
+    assert count_params(with_bn) == count_params(plain) + 2 * sum(c.out_channels for c in convs)
+    with torch.no_grad():
+        assert with_bn.eval()(torch.randn(1, 3, H, W)).shape == (1, 1, H // 8, W // 8)
 
 
 def test_full_width_forward_shape() -> None:

@@ -102,7 +102,7 @@ def test_variants_records_and_front() -> None:
 def test_crowd_profiles_load_and_are_checked(tmp_path) -> None:
     for name in ("smoke", "cpu", "cpu-long"):
         crowd = load_profile(name).crowd
-        assert crowd.models[0] == "csrnet_quarter" and len(crowd.steps) == len(crowd.models)
+        assert crowd.models[0] == "csrnet_quarter_bn" and len(crowd.steps) == len(crowd.models)
     assert load_profile("cpu-long").crowd.backends == load_profile("cpu").crowd.backends
     bad = {"models": ["unet_resnet18"]}, {"backends": ["tensorrt"]}, {"height": 100}, {"steps": [0, 1]}, \
         {"steps": [10]}, {"lr": [0.001]}, {"calibration": "class-balanced"}, {"rounds": 0}, {"crop": [60, 64]}, {"grid": [0, 2]}

@@ -83,3 +83,32 @@ def test_count_term() -> None:
     target[:, :, 0, 0] = 4.0
     loss, pixel, count = counting_loss(pred, target, count_weight=1.0)
     assert pixel == pytest.approx(1.0) and count == pytest.approx(1.0) and loss.item() == pytest.approx(2.0)
+
+
+def test_precise_batch_norm_gives_the_exact_statistics() -> None:
+    from lib.train.batchnorm import recompute_batch_norm
+
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 1), torch.nn.BatchNorm2d(4, momentum=0.1))
+    model.train()(torch.randn(2, 3, 4, 4) * 50)  # moving averages far from the data's
+    batches = [torch.randn(2, 3, 4, 4) + 3 for _ in range(3)]
+    assert recompute_batch_norm(model, batches) == 6
+    with torch.no_grad():
+        features = model[0](torch.cat(batches))
+    norm = model[1]
+    assert not model.training and norm.momentum == 0.1
+    assert torch.allclose(norm.running_mean, features.mean(dim=(0, 2, 3)), atol=1e-5)
+    # cumulative average of the per-batch unbiased variances (equal batches): close to the pooled variance
+    assert torch.allclose(norm.running_var, features.var(dim=(0, 2, 3)), rtol=0.2)
+    assert recompute_batch_norm(torch.nn.Conv2d(3, 4, 1), batches) == 0
+
+
+def test_whole_image_batches_and_the_recomputed_checkpoint(items, tmp_path: Path) -> None:
+    from lib.crowd.train import whole_image_batches
+
+    assert [b.shape[0] for b in whole_image_batches(items, 5, 2)] == [2, 2, 1]
+    _, result = train_counter(CFG, items, tmp_path, progress=False)
+    assert load_checkpoint(tmp_path / "last.pt")["bn_recomputed"] is True
+    plain = CountTrainConfig(model="csrnet_quarter", init="kaiming", steps=2, batch_size=2, crop=(32, 32))
+    train_counter(plain, items, tmp_path / "plain", progress=False)
+    assert load_checkpoint(tmp_path / "plain" / "last.pt")["bn_recomputed"] is False

@@ -7,9 +7,11 @@ heads in the crop), and minimises
 
     loss = mean((pred − target)²) + count_weight · mean((Σpred − Σtarget)²) / cells
 
-with Adam and a cosine learning rate. The order of the images is a function of ``(seed, epoch)`` and the
-learning rate a function of the step, so a run resumed from ``last.pt`` continues at the exact step with the
-batches and rates an uninterrupted run would have used. Checkpoints go through
+with Adam and a cosine learning rate; at the end, BatchNorm statistics are recomputed over whole training
+images with the final weights (``lib.train.batchnorm``: the moving averages of a short run lag the weights).
+The order of the images is a function of ``(seed, epoch)`` and the learning rate a function of the step, so a
+run resumed from ``last.pt`` continues at the exact step with the batches and rates an uninterrupted run
+would have used. Checkpoints go through
 ``lib.checkpoint.save_checkpoint`` (atomic: a crash never leaves a truncated file).
 """
 
@@ -17,7 +19,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -28,6 +30,7 @@ from torch import nn
 from lib.checkpoint import load_checkpoint, save_checkpoint
 from lib.data.crowd import CrowdDensityDataset, CrowdItem
 from lib.models import create_model
+from lib.train.batchnorm import batch_norm_layers, recompute_batch_norm
 
 LAST = "last.pt"
 
@@ -36,7 +39,7 @@ LAST = "last.pt"
 class CountTrainConfig:
     """One training run of a counter on a list of annotated images."""
 
-    model: str = "csrnet_quarter"
+    model: str = "csrnet_quarter_bn"
     steps: int = 100
     batch_size: int = 4
     crop: tuple[int, int] = (128, 128)
@@ -50,12 +53,15 @@ class CountTrainConfig:
     init: str = "kaiming"
     """CSRNet from scratch: ``kaiming`` (see ``lib.models.csrnet``)."""
     checkpoint_every: int = 50
+    precise_bn_images: int = 32
+    """Whole, unaugmented training images over which BatchNorm statistics are recomputed at the end (0: keep the
+    moving averages). Ignored by models without BatchNorm."""
     seed: int = 0
 
     def __post_init__(self) -> None:
-        if self.steps < 1 or self.batch_size < 1 or self.checkpoint_every < 1:
-            raise ValueError(f"steps, batch_size and checkpoint_every must be >= 1, got {self.steps}, "
-                             f"{self.batch_size}, {self.checkpoint_every}")
+        if self.steps < 1 or self.batch_size < 1 or self.checkpoint_every < 1 or self.precise_bn_images < 0:
+            raise ValueError(f"steps, batch_size and checkpoint_every must be >= 1 and precise_bn_images >= 0, got "
+                             f"{self.steps}, {self.batch_size}, {self.checkpoint_every}, {self.precise_bn_images}")
         if self.lr <= 0 or not 0 <= self.min_lr_ratio <= 1 or self.count_weight < 0:
             raise ValueError(f"need lr > 0, 0 <= min_lr_ratio <= 1, count_weight >= 0; got {self.lr}, "
                              f"{self.min_lr_ratio}, {self.count_weight}")
@@ -103,6 +109,23 @@ def counting_loss(pred: torch.Tensor, target: torch.Tensor, count_weight: float)
     return pixel + count_weight * count, float(pixel.detach()), float(count.detach())
 
 
+def whole_image_batches(items: Sequence[CrowdItem], limit: int, batch_size: int) -> Iterator[torch.Tensor]:
+    """The first ``limit`` images of ``items``, whole and unaugmented, in batches of at most ``batch_size``.
+
+    Consecutive images of one size share a batch; a change of size starts a new one (real datasets mix sizes).
+    """
+    dataset = CrowdDensityDataset(items[:limit])
+    batch: list[torch.Tensor] = []
+    for index in range(len(dataset)):
+        image = dataset[index][0]
+        if batch and (len(batch) == batch_size or batch[0].shape != image.shape):
+            yield torch.stack(batch)
+            batch = []
+        batch.append(image)
+    if batch:
+        yield torch.stack(batch)
+
+
 def _plain_config(cfg: CountTrainConfig) -> dict:
     return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(cfg).items()}
 
@@ -129,7 +152,7 @@ def train_counter(
     model = create_model(cfg.model, init=cfg.init)
     optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     losses: dict[str, list[float]] = {"losses": [], "pixel_losses": [], "count_losses": []}
-    start = 0
+    start, bn_recomputed = 0, False
     if resume and (out / LAST).is_file():
         state = load_checkpoint(out / LAST)
         if state.get("config") != _plain_config(cfg):
@@ -138,12 +161,12 @@ def train_counter(
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         losses = {key: list(state[key]) for key in losses}
-        start = int(state["step"])
+        start, bn_recomputed = int(state["step"]), bool(state.get("bn_recomputed", False))
     dataset = CrowdDensityDataset(items, train=True, crop=cfg.crop, scale=cfg.scale, seed=cfg.seed)
 
     def save(step: int) -> None:
         save_checkpoint(out / LAST, {"model": model.state_dict(), "optimizer": optimizer.state_dict(), "step": step,
-                                     "config": _plain_config(cfg), **losses})
+                                     "config": _plain_config(cfg), "bn_recomputed": bn_recomputed, **losses})
 
     end = cfg.steps if stop_after is None else min(cfg.steps, stop_after)
     model.train()
@@ -168,6 +191,10 @@ def train_counter(
         if (step + 1) % cfg.checkpoint_every == 0 or step + 1 == end:
             save(step + 1)
     bar.close()
+    if end == cfg.steps and not bn_recomputed and cfg.precise_bn_images > 0 and batch_norm_layers(model):
+        recompute_batch_norm(model, whole_image_batches(items, cfg.precise_bn_images, cfg.batch_size))
+        bn_recomputed = True
+        save(end)
     seconds = time.perf_counter() - began
     done = max(0, end - start)
     if done == 0 and not (out / LAST).is_file():

@@ -52,6 +52,8 @@ MODELS: dict[str, Callable[..., nn.Module]] = {
     "hrnetv2_w48": partial(hrnetv2, "hrnetv2_w48"),
     "csrnet": partial(csrnet, "csrnet"),
     "csrnet_quarter": partial(csrnet, "csrnet_quarter"),
+    "csrnet_bn": partial(csrnet, "csrnet_bn"),
+    "csrnet_quarter_bn": partial(csrnet, "csrnet_quarter_bn"),
     "centernet_tiny": centernet_tiny,
     "reid_tiny": reid_tiny,
     "attr_tiny": attr_tiny,
