@@ -116,8 +116,8 @@ def evaluate(
 ) -> ConfusionMatrix:
     """Confusion matrix of ``predictor`` over ``dataset`` (or its first ``max_images``), accumulated over all pixels."""
     indices = range(min(max_images or len(dataset), len(dataset)))
-    return evaluate_per_image(predictor, dataset, num_classes, scales, flip, base_size, indices, device, progress,
-                              desc).matrix()
+    return evaluate_per_image(predictor, dataset, num_classes, scales=scales, flip=flip, base_size=base_size,
+                              indices=indices, device=device, progress=progress, desc=desc).matrix()
 
 
 def evaluate_per_image(

@@ -62,7 +62,7 @@ class Variant:
         return self.variant if self.calibration == "none" else f"{self.variant} [{self.calibration}]"
 
 
-def ensure_dataset(root: Path, images: int, height: int, width: int, seed: int, test_fraction: float) -> dict:
+def ensure_dataset(root: Path, *, images: int, height: int, width: int, seed: int, test_fraction: float) -> dict:
     """The synthetic set's summary, generated unless ``root`` already holds exactly this set, complete."""
     wanted = {"images": images, "height": height, "width": width, "seed": seed,
               "counts": split_sizes(images, 0.0, test_fraction), "complete": True}
@@ -70,7 +70,8 @@ def ensure_dataset(root: Path, images: int, height: int, width: int, seed: int, 
         summary = read_json(root / SUMMARY)
         if all(summary.get(key) == value for key, value in wanted.items()):
             return summary
-    return generate_crowd_dataset(root, images, height, width, seed, val_fraction=0.0, test_fraction=test_fraction)
+    return generate_crowd_dataset(root, images, height=height, width=width, seed=seed, val_fraction=0.0,
+                                  test_fraction=test_fraction)
 
 
 def load_images(items: Sequence[CrowdItem]) -> tuple[torch.Tensor, np.ndarray]:

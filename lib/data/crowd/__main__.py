@@ -24,8 +24,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--test-fraction", type=float, default=0.15)
     ap.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     args = ap.parse_args(argv)
-    summary = generate_crowd_dataset(args.out, args.images, args.height, args.width, args.seed, args.regime,
-                                     args.val_fraction, args.test_fraction, progress=not args.no_progress)
+    summary = generate_crowd_dataset(args.out, args.images, height=args.height, width=args.width, seed=args.seed,
+                                     regime=args.regime, val_fraction=args.val_fraction,
+                                     test_fraction=args.test_fraction, progress=not args.no_progress)
     print(json.dumps(summary, indent=2))
     return 0
 

@@ -100,6 +100,7 @@ def _remove_stale(root: Path, keep: set[str]) -> None:
 def generate_crowd_dataset(
     out: str | Path,
     images: int,
+    *,
     height: int = 384,
     width: int = 512,
     seed: int = 0,
