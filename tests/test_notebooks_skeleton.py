@@ -52,3 +52,18 @@ def test_skeleton(path: Path) -> None:
     checks_index = next(i for i, c in enumerate(cells) if c.cell_type == "markdown" and c.source.startswith("## Checks"))
     assert any("assert " in c.source for c in cells[checks_index:] if c.cell_type == "code")
     assert any(re.match(r"## \d+\. ", h) for h in headings), "numbered sections"
+
+
+MAX_CELL_LINES = 15
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_logic_lives_in_lib(path: Path) -> None:
+    """A code cell orchestrates: at most 15 lines of code, unless it only imports (one import cell per notebook)."""
+    code = [c.source for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code"]
+    import_only = [s for s in code if all(isinstance(n, ast.Import | ast.ImportFrom) for n in ast.parse(s).body)]
+    assert len(import_only) <= 1, f"{path.name}: imports belong in one cell"
+    for source in code:
+        lines = [line for line in source.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+        if source not in import_only:
+            assert len(lines) <= MAX_CELL_LINES, f"{path.name}: a cell of {len(lines)} lines; move its logic to lib:\n{source}"
