@@ -107,7 +107,7 @@ def test_whole_image_batches_and_the_recomputed_checkpoint(items, tmp_path: Path
     from lib.crowd.train import whole_image_batches
 
     assert [b.shape[0] for b in whole_image_batches(items, 5, 2)] == [2, 2, 1]
-    _, result = train_counter(CFG, items, tmp_path, progress=False)
+    train_counter(CFG, items, tmp_path, progress=False)
     assert load_checkpoint(tmp_path / "last.pt")["bn_recomputed"] is True
     plain = CountTrainConfig(model="csrnet_quarter", init="kaiming", steps=2, batch_size=2, crop=(32, 32))
     train_counter(plain, items, tmp_path / "plain", progress=False)
