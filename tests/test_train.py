@@ -16,7 +16,7 @@ from lib.train import NonFiniteLossError, TrainConfig, train
 from lib.train.__main__ import parse_args
 from lib.train.data import ResumableSampler
 from lib.train.loop import poly_schedule
-from lib.train.losses import SegmentationLoss
+from lib.train.losses import SegmentationLoss, inverse_sqrt_frequency_weights
 
 MODEL = "hrnetv2_w18_small"
 
@@ -96,6 +96,30 @@ def test_ohem_and_weights() -> None:
     torch.testing.assert_close(weighted, only_class0)
     with pytest.raises(ValueError, match="2 class weights for 3 classes"):
         SegmentationLoss(class_weights=(1.0, 1.0))(logits, target)
+
+
+def test_inverse_sqrt_frequency_weights() -> None:
+    # shares 0.64, 0.32, 0.04 → 1/√share 1.25, 1.768, 5.0; the mean pixel weight is then
+    # 0.64·1.25 + 0.32·1.768 + 0.04·5 = 1.566, so each is divided by it
+    weights = inverse_sqrt_frequency_weights([64, 32, 4, 0])
+    expected = [1.25 / 1.566, 1.768 / 1.566, 5.0 / 1.566]
+    assert weights[:3] == pytest.approx(expected, rel=1e-2)
+    assert sum(w * s for w, s in zip(weights, (0.64, 0.32, 0.04), strict=False)) == pytest.approx(1.0)
+    assert weights[3] == pytest.approx(weights[2])  # an absent class: the rarest present class's weight
+    with pytest.raises(ValueError, match="positive sum"):
+        inverse_sqrt_frequency_weights([0, 0])
+
+
+def test_class_weighting_in_training(train_data: Path, tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="class_weighting must be one of"):
+        config(train_data, tmp_path / "bad", class_weighting="median")
+    first_losses = {}
+    for weighting in ("none", "inverse-sqrt"):
+        result = train(config(train_data, tmp_path / weighting, class_weighting=weighting, max_steps=1))
+        assert load_checkpoint(Path(result.out) / "last.pt")["config"]["class_weighting"] == weighting
+        first_losses[weighting] = (Path(result.out) / "steps.csv").read_text().splitlines()[1].split(",")[2]
+    # same seed, same first batch and weights: only the class weights can change the first loss
+    assert first_losses["none"] != first_losses["inverse-sqrt"]
 
 
 def test_poly_schedule_with_warmup() -> None:

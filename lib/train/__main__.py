@@ -11,7 +11,7 @@ import json
 import sys
 from dataclasses import asdict, fields
 
-from lib.train.config import OPTIMIZERS, PRECISIONS, TrainConfig
+from lib.train.config import CLASS_WEIGHTINGS, OPTIMIZERS, PRECISIONS, TrainConfig
 
 
 def size_pair(text: str) -> tuple[int, int]:
@@ -46,6 +46,8 @@ def parse_args(argv: list[str] | None = None) -> TrainConfig:
     p.add_argument("--weight-decay", type=float, default=defaults.weight_decay)
     p.add_argument("--warmup-steps", type=int, default=defaults.warmup_steps)
     p.add_argument("--ohem", action="store_true")
+    p.add_argument("--class-weighting", choices=CLASS_WEIGHTINGS, default=defaults.class_weighting,
+                   help="inverse-sqrt: cross-entropy weights from the training split's class pixel shares")
     p.add_argument("--grad-clip", type=float, default=0.0)
     p.add_argument("--precision", choices=PRECISIONS, default=defaults.precision)
     p.add_argument("--channels-last", action="store_true")

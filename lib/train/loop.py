@@ -13,7 +13,7 @@ import os
 import random
 import time
 from contextlib import nullcontext
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +27,7 @@ from tqdm.auto import tqdm
 from lib.checkpoint import load_checkpoint, save_checkpoint
 from lib.data.cityscapes import CityscapesSegmentation, verify_dataset
 from lib.data.labels import IGNORE_INDEX, get_class_set
+from lib.data.prepare import class_pixel_counts
 from lib.data.transforms import Resize, TrainTransform
 from lib.evaluate import evaluate
 from lib.models import create_model
@@ -34,7 +35,7 @@ from lib.runtime import resolve_device, resolve_precision, seed_everything
 from lib.train.config import VOLATILE_KEYS, TrainConfig
 from lib.train.data import ResumableSampler, SeededAugmentation
 from lib.train.logs import append_csv, truncate_csv
-from lib.train.losses import SegmentationLoss
+from lib.train.losses import SegmentationLoss, inverse_sqrt_frequency_weights
 from lib.train.rundir import claim_run_folder, remove_orphaned_temp_files, run_lock
 
 METRICS_FIELDS = ["epoch", "step", "train_loss", "lr", "val_miou", "val_pixel_accuracy", "images_per_s",
@@ -201,7 +202,7 @@ def _train(cfg: TrainConfig, device: torch.device, ddp: Distributed, out: Path) 
     if cfg.ipex:
         import intel_extension_for_pytorch as ipex  # optional: only in an IPEX environment
 
-        model, optimizer = ipex.optimize(model, optimizer=optimizer,
+        model, optimizer = ipex.optimize(model, optimizer=optimizer, weights_prepack=cfg.ipex_weights_prepack,
                                          dtype=torch.bfloat16 if precision == "bf16" else torch.float32)
 
     step, best_miou, resumed_from = 0, float("-inf"), 0
@@ -238,7 +239,11 @@ def _train(cfg: TrainConfig, device: torch.device, ddp: Distributed, out: Path) 
     if ddp.world > 1:
         wrapped = nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
     forward = torch.compile(wrapped) if cfg.compile else wrapped
-    criterion = SegmentationLoss(cfg.class_weights, IGNORE_INDEX, cfg.ohem, cfg.ohem_threshold, cfg.ohem_min_kept).to(device)
+    class_weights = cfg.class_weights
+    if not class_weights and cfg.class_weighting == "inverse-sqrt":
+        class_weights = inverse_sqrt_frequency_weights(
+            class_pixel_counts(train_set.base, progress=cfg.progress and ddp.is_main)[:class_set.num_classes])
+    criterion = SegmentationLoss(class_weights, IGNORE_INDEX, cfg.ohem, cfg.ohem_threshold, cfg.ohem_min_kept).to(device)
 
     final_miou, images_seen, train_seconds = float("nan"), 0, 0.0
     start_all = time.perf_counter()
@@ -351,8 +356,10 @@ def check_resumable(state: dict[str, Any], cfg: TrainConfig, last_path: Path) ->
     if config["model"] != cfg.model:
         raise ValueError(f"{last_path} was trained as {config['model']!r}, not {cfg.model!r}; "
                          "use another --out or pass --overwrite")
+    # a key the checkpoint lacks was added to the recipe later: the run used its default
+    defaults = {f.name: f.default for f in fields(TrainConfig)}
     changed = sorted(k for k, v in cfg.as_dict().items()
-                     if k not in VOLATILE_KEYS and _plain(config.get(k)) != _plain(v))
+                     if k not in VOLATILE_KEYS and _plain(config.get(k, defaults.get(k))) != _plain(v))
     if changed:
         raise ValueError(f"{last_path} was trained with other settings ({', '.join(changed)}); resuming would mix "
                          "two recipes. Use another --out, pass --overwrite (the previous run is kept aside), "

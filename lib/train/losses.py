@@ -4,11 +4,29 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from lib.data.labels import IGNORE_INDEX
+
+
+def inverse_sqrt_frequency_weights(pixel_counts: Sequence[int] | np.ndarray) -> tuple[float, ...]:
+    """Class weights ∝ 1/√share, scaled so that the expected weight of a labelled pixel is 1.
+
+    ``pixel_counts`` holds one count per class (ignored pixels excluded). A class with no pixels gets the
+    weight of the rarest present class: it never occurs in training, so only its place in the tuple matters.
+    """
+    counts = np.asarray(pixel_counts, dtype=np.float64)
+    if counts.ndim != 1 or counts.sum() <= 0 or (counts < 0).any():
+        raise ValueError(f"pixel counts must be a 1-D array of non-negative counts with a positive sum, got {counts}")
+    share = counts / counts.sum()
+    present = share > 0
+    weights = np.where(present, 1.0 / np.sqrt(np.where(present, share, 1.0)), 0.0)
+    weights[~present] = weights[present].max()
+    weights /= (weights * share).sum()
+    return tuple(float(w) for w in weights)
 
 
 class SegmentationLoss(nn.Module):
