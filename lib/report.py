@@ -227,23 +227,41 @@ def int8_speedups(table: pd.DataFrame) -> pd.DataFrame:
         columns={"value": "speed-up", "low": "q25", "high": "q75"}).reset_index(drop=True)
 
 
-def ipex_vs_stock(table: pd.DataFrame) -> pd.DataFrame:
+def _fastest_of_kind(latency: Mapping[str, float], kind: str) -> tuple[str, float] | None:
+    """The fastest stock (non-IPEX) path whose name holds ``kind`` (int8, bf16); fp32 eager when none ran."""
+    stock = {p: v for p, v in latency.items() if not p.startswith("ipex-") and kind in p}
+    stock = stock or {p: v for p, v in latency.items() if p == "fp32"}
+    return min(stock.items(), key=lambda kv: kv[1]) if stock else None
+
+
+def ipex_vs_stock(table: pd.DataFrame, reference: str | None = None) -> pd.DataFrame:
     """Per configuration that ran IPEX paths, per model: IPEX latency against the fastest stock path of each kind.
 
-    Same bundle, same interleaved timing rounds: the fair comparison. ``ratio`` < 1 means IPEX is faster.
+    ``stock from`` = ``same run``: the same bundle and interleaved rounds, the fair comparison (its stock paths run
+    on the IPEX environment's torch). With ``reference``, also against that profile's bundle on the same machine
+    (the main environment's torch: what a user gives up or gains by switching environments; separate runs, so
+    mind the run-to-run spread). ``ratio`` < 1 means IPEX is faster.
     """
+    columns = ["config", "model", "ipex path", "ipex ms", "stock from", "stock path", "stock ms", "ratio"]
     part = table[(table["task"] == "quantization") & (table["metric"] == "ms")].copy()
     if part.empty:
-        return pd.DataFrame(columns=["config", "model", "ipex path", "ipex ms", "stock path", "stock ms", "ratio"])
+        return pd.DataFrame(columns=columns)
     part[["model", "backend"]] = part["item"].str.split(" · ", n=1, expand=True)
+    latency = {key: dict(zip(g["backend"], g["value"], strict=True))
+               for key, g in part.groupby(["config", "model"], sort=False)}
+    refs = reference_configs(table, reference) if reference else {}
+    machine_of = dict(zip(table["config"], table["machine"], strict=False))
     rows = []
-    for (config, model), group in part.groupby(["config", "model"], sort=False):
-        latency = dict(zip(group["backend"], group["value"], strict=True))
-        for ipex_path in (p for p in latency if p.startswith("ipex-")):
-            kind = ipex_path.split("-", 1)[1]
-            stock = {p: v for p, v in latency.items() if not p.startswith("ipex-") and kind in p}
-            stock = stock or {p: v for p, v in latency.items() if p == "fp32"}
-            for stock_path, stock_ms in sorted(stock.items(), key=lambda kv: kv[1])[:1]:
-                rows.append({"config": config, "model": model, "ipex path": ipex_path, "ipex ms": latency[ipex_path],
-                             "stock path": stock_path, "stock ms": stock_ms, "ratio": latency[ipex_path] / stock_ms})
-    return pd.DataFrame(rows, columns=["config", "model", "ipex path", "ipex ms", "stock path", "stock ms", "ratio"])
+    for (config, model), paths_ms in latency.items():
+        ref_config = refs.get(machine_of.get(config))
+        sources = [("same run", paths_ms)]
+        if ref_config and ref_config != config:
+            sources.append((ref_config, latency.get((ref_config, model), {})))
+        for ipex_path in (p for p in paths_ms if p.startswith("ipex-")):
+            for source, candidates in sources:
+                fastest = _fastest_of_kind(candidates, ipex_path.split("-", 1)[1])
+                if fastest:
+                    rows.append({"config": config, "model": model, "ipex path": ipex_path,
+                                 "ipex ms": paths_ms[ipex_path], "stock from": source, "stock path": fastest[0],
+                                 "stock ms": fastest[1], "ratio": paths_ms[ipex_path] / fastest[1]})
+    return pd.DataFrame(rows, columns=columns)

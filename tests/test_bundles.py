@@ -142,7 +142,11 @@ def test_comparison_ratios_deltas_and_noise(tmp_path: Path) -> None:
     quartiles = speedups.dropna(subset=["q25"])
     assert len(quartiles) == 3 and (quartiles["q25"] < quartiles["speed-up"]).all()
     [ipex] = report.ipex_vs_stock(table).to_dict("records")
-    assert ipex["stock path"] == "ort-int8" and ipex["ratio"] == pytest.approx(0.8)
+    assert ipex["stock from"] == "same run" and ipex["stock path"] == "ort-int8" and ipex["ratio"] == pytest.approx(0.8)
+    same, across = report.ipex_vs_stock(table, "cpu").to_dict("records")
+    assert same == ipex and across["stock from"] == "cpu @ amd-epyc-9b45-avx-512f-2c"
+    cpu_ort = table[(table.config == across["stock from"]) & (table.item == "unet · ort-int8") & (table.metric == "ms")]
+    assert across["stock path"] == "ort-int8" and across["ratio"] == pytest.approx(ipex["ipex ms"] / cpu_ort["value"].iloc[0])
 
 
 def test_no_spread_known_without_repeats_or_intervals(tmp_path: Path) -> None:
