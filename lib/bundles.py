@@ -153,8 +153,14 @@ def load_bundle(folder: Path, source: str = "runs") -> Bundle:
     machine = str(info.get("machine") or (machine_label(environment) if environment else "")
                   or (folder.parent.parent.name if source == "reports" else "unknown"))
     metrics: dict[str, Any] = {}
+    # a file an earlier run wrote (e.g. `--only 07` copies 02's figures along) would count that run twice
+    stale = {m.get("file") for m in info.get("metrics") or [] if isinstance(m, dict) and m.get("this_run") is False}
     for task in TASKS:
-        data = _read(folder / METRICS_DIR / f"{task}_{profile}.json", problems)
+        name = f"{task}_{profile}.json"
+        if name in stale:
+            problems.append(f"{name}: written before this run, left out (it belongs to an earlier bundle)")
+            continue
+        data = _read(folder / METRICS_DIR / name, problems)
         if isinstance(data, dict):
             metrics[task] = data
     return Bundle(folder, source, profile, machine, folder.name, info, environment, metrics, problems)

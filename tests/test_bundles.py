@@ -106,6 +106,17 @@ def test_partial_and_broken_bundles_load_with_what_they_have(tmp_path: Path) -> 
     assert report.coverage([bundle], ["training", "quantization"]).iloc[0].tolist() == ["missing", "✓"]
 
 
+def test_metrics_an_earlier_run_wrote_are_left_out(tmp_path: Path) -> None:
+    folder = make_bundle(tmp_path, "cpu", "20260101T000000Z", 100, 25)
+    info = json.loads((folder / "bundle.json").read_text())
+    info["metrics"] = [{"file": "quantization_cpu.json", "this_run": False},
+                       {"file": "training_cpu.json", "this_run": True}]
+    (folder / "bundle.json").write_text(json.dumps(info))
+    bundle = load_bundle(folder)
+    assert "quantization" not in bundle.metrics and {"training", "segmentation"} <= set(bundle.metrics)
+    assert any("quantization_cpu.json: written before this run" in p for p in bundle.problems)
+
+
 def test_one_bundle_says_what_a_second_would_add(tmp_path: Path) -> None:
     found = find_bundles(tmp_path, None)
     assert "no bundle yet" in report.what_more_bundles_add(found, "cpu")[0]
