@@ -233,5 +233,12 @@ def export_bundle(folder: Path, reports: Path = REPORTS) -> Path:
         if source.is_file() and source.suffix in (".json", ".md"):
             destination = target / source.relative_to(folder)
             destination.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, destination)
+            destination.write_text(anonymised(source.read_text()))
     return target
+
+
+def anonymised(text: str) -> str:
+    """A bundle file fit to commit: paths inside this checkout made relative to it, host names left out."""
+    root = str(paths.ROOT)
+    text = text.replace(root + "/", "").replace(root, ".")
+    return re.sub(r'"hostname": "[^"]*"', '"hostname": null', text)

@@ -10,7 +10,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from lib import bundles, report
+from lib import bundles, paths, report
 from lib.bundles import bundle_table, export_bundle, find_bundles, format_table, load_bundle, machine_label, write_bundle
 from lib.run import main
 
@@ -80,8 +80,13 @@ def test_find_list_and_export(tmp_path: Path) -> None:
     first = make_bundle(runs, "cpu", "20260101T000000Z", 100, 25)
     make_bundle(runs, "cpu-fp32", "20260101T010000Z", 100, 25)
     (runs / "cpu" / "not-a-bundle").mkdir()
+    (first / "summary.json").write_text(json.dumps({"profile": "cpu", "hostname": "lab-pc-17",
+                                                    "out": str(paths.ROOT / "saved" / "runs" / "cpu")}))
     exported = export_bundle(first, reports)
     assert exported == reports / "amd-epyc-9b45-avx-512f-2c" / "cpu" / "20260101T000000Z"
+    summary = (exported / "summary.json").read_text()  # nothing of the local checkout or host in a committed file
+    assert str(paths.ROOT) not in summary and "lab-pc-17" not in summary
+    assert json.loads(summary) == {"profile": "cpu", "hostname": None, "out": "saved/runs/cpu"}
     assert (exported / "metrics" / "quantization_cpu.json").is_file()
     with pytest.raises(FileExistsError):
         export_bundle(first, reports)
