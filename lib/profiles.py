@@ -154,7 +154,7 @@ class FootfallConfig:
     """Frames within which a predicted crossing matches a true one."""
     min_event_f1: float = 0.0
     min_idf1: float = 0.0
-    """Checks: every path's crossing-event F1 and IDF1 must exceed these (0 = only report them: a few training
+    """Checks: every path's crossing-event F1 and IDF1 must reach these (0 = only report them: a few training
     steps on `smoke` need not find anyone)."""
 
 
