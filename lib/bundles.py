@@ -18,7 +18,6 @@ import json
 import re
 import shutil
 import subprocess
-import sys
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -45,7 +44,9 @@ def metrics_files(profile: str, metrics_dir: Path | None = None) -> list[Path]:
 
 def kernel_machine_report(python: str | None) -> dict[str, Any]:
     """``machine_report()`` as the kernel's interpreter sees it (its torch, its backends); this process's otherwise."""
-    if python and Path(python).resolve() != Path(sys.executable).resolve():
+    from lib.hardware import is_this_interpreter
+
+    if python and not is_this_interpreter(python):
         try:
             done = subprocess.run([python, "-c", MACHINE_REPORT], capture_output=True, text=True, timeout=300,
                                   check=True, cwd=paths.ROOT)

@@ -86,13 +86,22 @@ def find_kernel(name: str) -> KernelInfo:
     return KernelInfo(name, python, spec.resource_dir, list(spec.argv))
 
 
+def is_this_interpreter(python: str) -> bool:
+    """Whether ``python`` is this process's interpreter in this environment.
+
+    Compares environments, not executables: every virtual environment's ``bin/python`` links to the same base
+    interpreter, so resolving the links would take another environment (another torch) for this one.
+    """
+    return Path(python).absolute().parent.parent.resolve() == Path(sys.prefix).resolve()
+
+
 def probe(python: str, want_ipex: bool = False, timeout: float = 180.0) -> dict[str, Any]:
     """What torch in ``python`` sees; ``{"probe_error": ...}`` when the interpreter does not run or answer.
 
     This interpreter answers in-process (torch is imported already); another one, or any IPEX import (IPEX
     aborts the process on a torch it was not built for), in a subprocess.
     """
-    if not want_ipex and Path(python).resolve() == Path(sys.executable).resolve():
+    if not want_ipex and is_this_interpreter(python):
         namespace: dict[str, Any] = {}
         exec(PROBE, namespace)  # noqa: S102 - our own constant
         return namespace["probe_torch"](False)

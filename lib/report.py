@@ -20,7 +20,7 @@ from lib.bundles import Bundle
 
 COLUMNS = ["bundle", "config", "profile", "machine", "task", "item", "metric", "value", "low", "high", "better"]
 TASK_ORDER = ("environment", "training", "segmentation", "quantization", "crowd", "footfall")
-RATIO_METRICS = {"images/s", "ms", "s/image", "GOP/s", "speed-up"}
+RATIO_METRICS = {"images/s", "ms", "s/image", "GOP/s", "speed-up", "frames/s"}
 """Metric units compared as ratios (config / reference); everything else as a difference."""
 
 
@@ -94,20 +94,44 @@ def quantization_rows(b: Bundle) -> Iterable[dict | None]:
                        r.get("delta_miou_high"))
 
 
-def generic_rows(b: Bundle, task: str) -> Iterable[dict | None]:
-    """Notebooks 05/06: every numeric field of every record; the record's text fields name the item."""
-    data = b.metrics.get(task) or {}
-    for record in _records(data):
-        names = [str(v) for k, v in record.items() if isinstance(v, str) and k not in ("status", "notes", "skipped")]
-        item = " · ".join(names) or "?"
-        for key, value in record.items():
-            lower = any(word in key for word in ("seconds", "_ms", "mae", "mse", "error", "latency"))
-            unit = "s/image" if key == "seconds_per_image" else key
-            yield _row(b, task, item, unit, value, "lower" if lower else "higher")
+def crowd_rows(b: Bundle) -> Iterable[dict | None]:
+    """Notebook 05: per counter, variant and calibration, its speed, counting errors and contest score."""
+    for r in _records(b.metrics.get("crowd")):
+        if r.get("skipped"):
+            continue
+        calibration = r.get("calibration")
+        item = " · ".join(str(v) for v in (r.get("model"), r.get("variant"), calibration) if v and v != "none")
+        yield _row(b, "crowd", item, "s/image", r.get("seconds_per_image"), "lower", r.get("seconds_per_image_min"),
+                   r.get("seconds_per_image_p90"))
+        for metric in ("mae", "rmse", "nae"):
+            yield _row(b, "crowd", item, metric.upper(), r.get(metric), "lower")
+        yield _row(b, "crowd", item, "score S", r.get("score"), "higher")
+        if r.get("variant") != "fp32-naive-tiles":
+            yield _row(b, "crowd", item, "speed-up", r.get("speedup_vs_naive_fp32"), "higher", r.get("speedup_q25"),
+                       r.get("speedup_q75"))
+
+
+FOOTFALL_METRICS = {"event_f1": "higher", "idf1": "higher", "dedup_f1": "higher", "staff_f1": "higher",
+                    "in_error": "lower", "out_error": "lower"}
+
+
+def footfall_rows(b: Bundle) -> Iterable[dict | None]:
+    """Notebook 06: per scenario and deployment path its counting and tracking scores; per path the frame rate."""
+    data = b.metrics.get("footfall") or {}
+    results = data.get("results") if isinstance(data.get("results"), Mapping) else {}
+    for key, scores in results.items():
+        if isinstance(scores, Mapping):
+            for metric, better in FOOTFALL_METRICS.items():
+                yield _row(b, "footfall", str(key).replace("/", " · "), metric, scores.get(metric), better)
+    speed = data.get("speed") if isinstance(data.get("speed"), Mapping) else {}
+    for path, timing in speed.items():
+        if isinstance(timing, Mapping):
+            yield _row(b, "footfall", f"{path} · whole pipeline", "frames/s", timing.get("fps"), "higher",
+                       timing.get("fps_min"), timing.get("fps_max"))
 
 
 EXTRACTORS = {"environment": environment_rows, "training": training_rows, "segmentation": segmentation_rows,
-              "quantization": quantization_rows}
+              "quantization": quantization_rows, "crowd": crowd_rows, "footfall": footfall_rows}
 
 
 def long_table(bundles: Iterable[Bundle]) -> pd.DataFrame:
@@ -115,9 +139,7 @@ def long_table(bundles: Iterable[Bundle]) -> pd.DataFrame:
     rows = []
     for bundle in bundles:
         for task in TASK_ORDER:
-            extractor = EXTRACTORS.get(task)
-            produced = extractor(bundle) if extractor else generic_rows(bundle, task)
-            rows.extend(r for r in produced if r is not None)
+            rows.extend(r for r in EXTRACTORS[task](bundle) if r is not None)
     return pd.DataFrame(rows, columns=COLUMNS)
 
 

@@ -174,13 +174,24 @@ def test_no_spread_known_without_repeats_or_intervals(tmp_path: Path) -> None:
     assert fp32.loc["cuda @ gpu-box", "verdict"] == "no spread known" and fp32.loc["cuda @ gpu-box", "change"] == 0.1
 
 
-def test_crowd_and_footfall_records_are_read_generically(tmp_path: Path) -> None:
-    crowd = {"records": [{"variant": "fp32", "seconds_per_image": 0.5, "mae": 3.0, "note": None}]}
-    make_bundle(tmp_path, "cpu", "20260101T000000Z", 100, 25, extra={"crowd": crowd, "footfall": {"records": 5}})
+def test_crowd_and_footfall_metrics_are_read_as_their_notebooks_write_them(tmp_path: Path) -> None:
+    crowd = {"records": [{"model": "csrnet", "variant": "fp32-naive-tiles", "calibration": "none", "skipped": "",
+                          "seconds_per_image": 0.5, "seconds_per_image_min": 0.4, "seconds_per_image_p90": 0.6,
+                          "mae": 3.0, "rmse": 4.0, "nae": 0.1, "score": 90.0, "speedup_vs_naive_fp32": 1.0},
+                         {"model": "csrnet", "variant": "bf16-batched-tiles", "calibration": "none",
+                          "skipped": "no native bf16", "seconds_per_image": None}]}
+    footfall = {"results": {"busy/fp32": {"event_f1": 0.6, "idf1": 0.4, "in_error": 0.2, "fps": 50.0}},
+                "speed": {"fp32": {"fps": 50.0, "fps_min": 45.0, "fps_max": 55.0}}}
+    make_bundle(tmp_path, "cpu", "20260101T000000Z", 100, 25, extra={"crowd": crowd, "footfall": footfall})
     long = report.long_table(find_bundles(tmp_path, None))
     rows = long[long.task == "crowd"].set_index("metric")
-    assert rows.loc["s/image", "better"] == "lower" and rows.loc["mae", "value"] == 3.0
-    assert (long.task == "footfall").sum() == 0
+    assert set(long[long.task == "crowd"].item) == {"csrnet · fp32-naive-tiles"}  # the skipped variant adds nothing
+    assert rows.loc["s/image", "better"] == "lower" and rows.loc["s/image", "low"] == 0.4 and rows.loc["MAE", "value"] == 3.0
+    assert rows.loc["score S", "better"] == "higher" and "speed-up" not in rows.index  # the reference of speed-ups
+    steps = long[long.task == "footfall"].set_index(["item", "metric"])
+    assert steps.loc[("busy · fp32", "event_f1"), "value"] == 0.6 and steps.loc[("busy · fp32", "in_error"), "better"] == "lower"
+    assert steps.loc[("fp32 · whole pipeline", "frames/s"), ["low", "high"]].tolist() == [45.0, 55.0]
+    assert ("busy · fp32", "fps") not in steps.index and ("busy · fp32", "dedup_f1") not in steps.index  # absent: no row
 
 
 def test_run_list_prints_bundles(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> None:

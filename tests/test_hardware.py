@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -103,6 +104,15 @@ def test_probe_of_this_interpreter_and_of_a_missing_one() -> None:
     seen = hardware.probe(sys.executable)
     assert seen["torch"] and "cuda_devices" in seen
     assert "probe_error" in hardware.probe("/nonexistent/python")
+
+
+def test_another_virtual_environment_is_not_this_interpreter(tmp_path: Path) -> None:
+    """A second venv's python links to the same base interpreter; it is still another torch, to be asked."""
+    other = tmp_path / "other-venv" / "bin"
+    other.mkdir(parents=True)
+    (other / "python").symlink_to(Path(sys.executable).resolve())
+    assert hardware.is_this_interpreter(sys.executable)
+    assert not hardware.is_this_interpreter(str(other / "python"))
 
 
 def test_kernel_names_are_validated() -> None:
