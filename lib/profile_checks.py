@@ -121,6 +121,7 @@ def _check_crowd(crowd: Any, where: str) -> None:
             raise ValueError(f"{where}: crowd.{key} = {list(getattr(crowd, key))} needs one value per model of "
                              f"crowd.models {list(crowd.models)}")
     _choice(where, "crowd.backends", crowd.backends, BACKENDS)
+    _choice(where, "crowd.whole_backends", crowd.whole_backends, BACKENDS)
     _choice(where, "crowd.calibration_backend", [crowd.calibration_backend], BACKENDS)
     _choice(where, "crowd.calibration", [crowd.calibration], CALIBRATION_METHODS)
     _size(where, "crowd.height/width", [crowd.height, crowd.width])

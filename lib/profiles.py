@@ -183,6 +183,9 @@ class CrowdConfig:
     overlap: int = 32
     backends: tuple[str, ...] = ("pt2e-int8", "ov-int8", "ort-int8")
     """INT8 paths run on batched tiles, each calibrated with ``calibration``."""
+    whole_backends: tuple[str, ...] = ("ov-int8",)
+    """INT8 paths also built for the whole image and run on it in one call, calibrated with ``calibration`` on
+    whole images: the alternative to tiling where the model takes the whole image in memory."""
     calibration: str = "densest"
     calibration_backend: str = "ov-int8"
     """The INT8 path calibrated all three ways (random, diverse, densest) for the calibration study."""

@@ -14,6 +14,7 @@ from lib.crowd.study import (
     Variant,
     calibration_batches,
     count_all,
+    deployed_variant,
     fp32_variants,
     mae_sentence,
     pareto_front,
@@ -21,6 +22,7 @@ from lib.crowd.study import (
     study_records,
     tile_plan,
     time_all,
+    whole_calibration_batches,
 )
 from lib.data.crowd import load_nwpu
 from lib.profiles import load_profile
@@ -99,13 +101,29 @@ def test_variants_records_and_front() -> None:
     assert "faster" in speed_sentence([4.0, 4.0], [1.0, 1.0], "slow", "fast")
 
 
+def test_a_whole_image_predictor_counts_like_eager_whole_images() -> None:
+    from lib.models import create_model
+
+    torch.manual_seed(0)
+    model = create_model("csrnet_quarter_bn").eval()
+    images = torch.randn(2, 3, 80, 112)  # padded to 96×128 by the predictor's caller
+    plan = tile_plan(80, 112, (2, 2), 32)
+    assert [b.shape for b in whole_calibration_batches(images, [1])] == [(1, 3, 96, 128)]
+    whole = deployed_variant(model, "toy", "fp32", plan, "none", None, whole=True)
+    assert whole.variant == "fp32-whole" and whole.count is not None
+    eager = next(v for v in fp32_variants(model, "toy", plan) if v.variant == "fp32-whole")
+    with torch.no_grad():
+        assert np.allclose(whole.count(list(images)), eager.count(list(images)), rtol=1e-4)
+
+
 def test_crowd_profiles_load_and_are_checked(tmp_path) -> None:
     for name in ("smoke", "cpu", "cpu-long"):
         crowd = load_profile(name).crowd
         assert crowd.models[0] == "csrnet_quarter_bn" and len(crowd.steps) == len(crowd.models)
     assert load_profile("cpu-long").crowd.backends == load_profile("cpu").crowd.backends
     bad = {"models": ["unet_resnet18"]}, {"backends": ["tensorrt"]}, {"height": 100}, {"steps": [0, 1]}, \
-        {"steps": [10]}, {"lr": [0.001]}, {"calibration": "class-balanced"}, {"rounds": 0}, {"crop": [60, 64]}, {"grid": [0, 2]}
+        {"steps": [10]}, {"lr": [0.001]}, {"calibration": "class-balanced"}, {"rounds": 0}, {"crop": [60, 64]}, \
+        {"grid": [0, 2]}, {"whole_backends": ["tensorrt"]}
     for override in bad:
         with pytest.raises(ValueError, match="crowd"):
             load_profile("smoke", {"crowd": override})

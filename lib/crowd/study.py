@@ -11,6 +11,7 @@ backend calibrated some way) and how the image reaches it (``lib.crowd.inference
 | ``fp32-batched-tiles`` | eager FP32, the tiles of an image as one batch |
 | ``bf16-batched-tiles`` | BF16 autocast, batched tiles; only where the CPU computes bf16 natively |
 | ``<int8 backend>-batched-tiles`` | an INT8 predictor built for the tile size, batched tiles |
+| ``<int8 backend>-whole`` | an INT8 predictor built for the whole image, one call |
 
 Every variant counts one image per call (a batch of ``rows·cols`` tiles), so compiled INT8 graphs see one
 batch size. Tiles are planned with ``multiple=32``: the static-size predictors of ``lib.quant`` need it.
@@ -31,7 +32,7 @@ from torch import nn
 from lib.bench.timing import interleaved_rounds, summarize
 from lib.crowd.inference import count_resized, count_tiles_batched, count_tiles_naive, count_whole
 from lib.crowd.metrics import competition_score, counting_metrics
-from lib.crowd.tiling import TileGrid, plan_tiles, tile_images
+from lib.crowd.tiling import TileGrid, pad_to_multiple, plan_tiles, tile_images
 from lib.data.crowd import CrowdDensityDataset, CrowdItem, generate_crowd_dataset
 from lib.data.crowd.generate import SUMMARY, split_sizes
 from lib.io import read_json
@@ -91,6 +92,11 @@ def calibration_batches(images: torch.Tensor, indices: Sequence[int], plan: Tile
     return [tile_images(images[i], plan) for i in indices]
 
 
+def whole_calibration_batches(images: torch.Tensor, indices: Sequence[int]) -> list[torch.Tensor]:
+    """Each chosen image whole, padded like ``count_whole`` pads it: what a whole-image predictor sees."""
+    return [pad_to_multiple(images[i : i + 1], TILE_MULTIPLE)[0] for i in indices]
+
+
 def fp32_variants(predict: Callable, model: str, plan: TileGrid) -> list[Variant]:
     """The four FP32 ways to count with one eager predictor."""
     grid, overlap = plan.grid, plan.overlap[0]
@@ -104,13 +110,20 @@ def fp32_variants(predict: Callable, model: str, plan: TileGrid) -> list[Variant
 
 
 def deployed_variant(model: nn.Module, name: str, backend: str, plan: TileGrid, calibration: str,
-                     calib: list[torch.Tensor] | None) -> Variant:
-    """``backend``'s predictor of ``model`` built for the tile size (one image's tiles per batch), on batched tiles."""
+                     calib: list[torch.Tensor] | None, whole: bool = False) -> Variant:
+    """``backend``'s predictor of ``model``: built for the tile size and run on batched tiles or, with ``whole``,
+    built for the whole image (padded to a multiple of 32) and run on it in one call (``calib``: whole images)."""
     from lib.quant import quantize
 
-    predictor = quantize(model, backend, calib, input_size=plan.tile, batch=plan.count)
-    count = partial(count_tiles_batched, predictor, grid=plan.grid, overlap=plan.overlap[0], multiple=TILE_MULTIPLE)
-    return Variant(f"{backend}-batched-tiles", name, calibration, count, predictor.quantize_seconds, predictor.notes)
+    if whole:
+        size = tuple(math.ceil(side / TILE_MULTIPLE) * TILE_MULTIPLE for side in plan.image_size)
+        predictor = quantize(model, backend, calib, input_size=size, batch=1)
+        count = partial(count_whole, predictor, multiple=TILE_MULTIPLE)
+    else:
+        predictor = quantize(model, backend, calib, input_size=plan.tile, batch=plan.count)
+        count = partial(count_tiles_batched, predictor, grid=plan.grid, overlap=plan.overlap[0], multiple=TILE_MULTIPLE)
+    layout = "whole" if whole else "batched-tiles"
+    return Variant(f"{backend}-{layout}", name, calibration, count, predictor.quantize_seconds, predictor.notes)
 
 
 def count_all(variants: Sequence[Variant], images: torch.Tensor, progress: bool = False) -> dict[str, np.ndarray]:
