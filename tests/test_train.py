@@ -122,6 +122,22 @@ def test_class_weighting_in_training(train_data: Path, tmp_path: Path) -> None:
     assert first_losses["none"] != first_losses["inverse-sqrt"]
 
 
+def test_schedule_drives_the_optimizer_ipex_returns(train_data: Path, tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """``ipex.optimize`` returns copies of model and optimizer; the learning-rate schedule must drive the copy."""
+    import copy
+    import types
+
+    fake = types.ModuleType("intel_extension_for_pytorch")
+    fake.optimize = lambda model, optimizer, **_: copy.deepcopy((model, optimizer))  # as IPEX (inplace=False)
+    monkeypatch.setitem(sys.modules, "intel_extension_for_pytorch", fake)
+    learning_rates = {}
+    for ipex in (False, True):
+        train(config(train_data, tmp_path / str(ipex), max_steps=4, warmup_steps=2, ipex=ipex))
+        learning_rates[ipex] = load_checkpoint(tmp_path / str(ipex) / "last.pt")["optimizer"]["param_groups"][0]["lr"]
+    assert learning_rates[True] == pytest.approx(learning_rates[False])
+
+
 def test_poly_schedule_with_warmup() -> None:
     factor = poly_schedule(total_steps=100, warmup_steps=10, power=0.9)
     assert factor(0) == pytest.approx(0.1) and factor(9) == pytest.approx(1.0)

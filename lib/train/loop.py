@@ -196,14 +196,16 @@ def _train(cfg: TrainConfig, device: torch.device, ddp: Distributed, out: Path) 
     if cfg.channels_last:
         model = model.to(memory_format=torch.channels_last)
     optimizer = build_optimizer(model, cfg)
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, poly_schedule(schedule_steps, cfg.warmup_steps,
-                                                                            cfg.poly_power))
     scaler = torch.amp.GradScaler(device.type, enabled=precision == "amp")
     if cfg.ipex:
         import intel_extension_for_pytorch as ipex  # optional: only in an IPEX environment
 
         model, optimizer = ipex.optimize(model, optimizer=optimizer, weights_prepack=cfg.ipex_weights_prepack,
                                          dtype=torch.bfloat16 if precision == "bf16" else torch.float32)
+    # after ipex.optimize, which returns a copy of the optimizer: a schedule bound to the original would leave
+    # the copy that trains at its first (warm-up) learning rate for the whole run
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, poly_schedule(schedule_steps, cfg.warmup_steps,
+                                                                            cfg.poly_power))
 
     step, best_miou, resumed_from = 0, float("-inf"), 0
     epoch_losses: list[float] = []
