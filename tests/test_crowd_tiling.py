@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 
 from lib.crowd.inference import count_resized, count_tiles_batched, count_tiles_naive, count_whole, tiled_density
-from lib.crowd.tiling import merge_tiles, plan_tiles, split_tiles, tile_images
+from lib.crowd.tiling import merge_tiles, pad_to_multiple, padded_size, plan_tiles, split_tiles, tile_images
 from lib.data.crowd import density_map, downsample_density
 from lib.models import create_model
 from lib.quant import quantize
@@ -134,3 +134,9 @@ def test_a_counter_and_its_fp32_predictor_plug_in() -> None:
     np.testing.assert_allclose(count_tiles_batched(predictor, images, (2, 2), 16),
                                count_tiles_naive(model, images, (2, 2), 16), rtol=1e-4)
     assert count_whole(model, images).shape == (1,)
+
+
+def test_padding_rounds_each_side_up_to_the_multiple() -> None:
+    assert padded_size(80, 112, 32) == (96, 128) and padded_size(64, 64, 32) == (64, 64)
+    padded, padding = pad_to_multiple(torch.ones(1, 3, 80, 112), 32)
+    assert padded.shape[-2:] == (96, 128) and padding == (16, 16) and padded.sum() == 3 * 80 * 112

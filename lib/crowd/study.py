@@ -32,7 +32,7 @@ from torch import nn
 from lib.bench.timing import interleaved_rounds, summarize
 from lib.crowd.inference import count_resized, count_tiles_batched, count_tiles_naive, count_whole
 from lib.crowd.metrics import competition_score, counting_metrics
-from lib.crowd.tiling import TileGrid, pad_to_multiple, plan_tiles, tile_images
+from lib.crowd.tiling import TileGrid, pad_to_multiple, padded_size, plan_tiles, tile_images
 from lib.data.crowd import CrowdDensityDataset, CrowdItem, generate_crowd_dataset
 from lib.data.crowd.generate import SUMMARY, split_sizes
 from lib.io import read_json
@@ -116,8 +116,7 @@ def deployed_variant(model: nn.Module, name: str, backend: str, plan: TileGrid, 
     from lib.quant import quantize
 
     if whole:
-        size = tuple(math.ceil(side / TILE_MULTIPLE) * TILE_MULTIPLE for side in plan.image_size)
-        predictor = quantize(model, backend, calib, input_size=size, batch=1)
+        predictor = quantize(model, backend, calib, input_size=padded_size(*plan.image_size, TILE_MULTIPLE), batch=1)
         count = partial(count_whole, predictor, multiple=TILE_MULTIPLE)
     else:
         predictor = quantize(model, backend, calib, input_size=plan.tile, batch=plan.count)

@@ -85,10 +85,16 @@ def plan_tiles(height: int, width: int, grid: tuple[int, int] = (2, 2), overlap:
                     (ov_h, ov_w), tuple((top, left) for top in tops for left in lefts))
 
 
+def padded_size(height: int, width: int, multiple: int = 8) -> tuple[int, int]:
+    """``(height, width)`` rounded up to multiples of ``multiple``: the size ``pad_to_multiple`` gives."""
+    return height + -height % multiple, width + -width % multiple
+
+
 def pad_to_multiple(images: torch.Tensor, multiple: int = 8) -> tuple[torch.Tensor, tuple[int, int]]:
     """Zero-pad ``N×C×H×W`` images at the bottom/right to multiples of ``multiple``; return them and the padding."""
     h, w = images.shape[-2:]
-    pad_h, pad_w = -h % multiple, -w % multiple
+    padded_h, padded_w = padded_size(h, w, multiple)
+    pad_h, pad_w = padded_h - h, padded_w - w
     if pad_h or pad_w:
         images = F.pad(images, (0, pad_w, 0, pad_h))
     return images, (pad_h, pad_w)
