@@ -24,8 +24,12 @@ from lib.stats import Interval, verdict
 
 
 def checkpoint_path(profile_name: str, model_name: str) -> Path:
-    """Where notebook 02 leaves a model's best checkpoint."""
-    return paths.CHECKPOINTS / profile_name / model_name / "best.pt"
+    """Where notebook 02 leaves a model's final weights.
+
+    Not ``best.pt``: that one is picked by the validation subset 02 watches, which lies among the images 03 and
+    04 score, and picking a checkpoint by the scored images would flatter the score.
+    """
+    return paths.CHECKPOINTS / profile_name / model_name / "last.pt"
 
 
 def load_trained_models(profile_name: str, model_names: Sequence[str], num_classes: int,

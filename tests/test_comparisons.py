@@ -36,3 +36,22 @@ def test_tables_carry_intervals_image_counts_and_verdicts() -> None:
 def test_missing_checkpoint_says_which_notebook_to_run() -> None:
     with pytest.raises(FileNotFoundError, match="run notebook 02"):
         load_trained_models("no-such-profile", ["unet_resnet18"], 19)
+
+
+def test_scored_models_are_the_final_weights_not_the_validation_pick(tmp_path, monkeypatch) -> None:
+    """02 picks ``best.pt`` on a validation subset that 03 and 04 score; they must load ``last.pt``."""
+    import torch
+
+    from lib import comparisons
+    from lib.checkpoint import save_checkpoint
+    from lib.models import create_model
+
+    monkeypatch.setattr(comparisons.paths, "CHECKPOINTS", tmp_path)
+    torch.manual_seed(0)
+    final, picked = create_model("hrnetv2_w18_small", 3), create_model("hrnetv2_w18_small", 3)
+    save_checkpoint(tmp_path / "p" / "hrnetv2_w18_small" / "last.pt", {"model": final.state_dict()})
+    save_checkpoint(tmp_path / "p" / "hrnetv2_w18_small" / "best.pt", {"model": picked.state_dict()})
+    loaded = load_trained_models("p", ["hrnetv2_w18_small"], 3)["hrnetv2_w18_small"]
+    key = next(iter(final.state_dict()))
+    assert torch.equal(loaded.state_dict()[key], final.state_dict()[key])
+    assert not torch.equal(loaded.state_dict()[key], picked.state_dict()[key])
