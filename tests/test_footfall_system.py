@@ -158,3 +158,24 @@ def test_profile_refuses_shared_seeds_and_unknown_scenarios() -> None:
         load_profile("smoke", {"footfall": {"eval_scenarios": ["crowded"]}})
     with pytest.raises(ValueError, match="footfall.paths"):
         load_profile("smoke", {"footfall": {"paths": ["tpu-int4"]}})
+
+
+
+def test_training_uses_its_own_threads_and_gives_the_deployed_count_back(monkeypatch: pytest.MonkeyPatch) -> None:
+    from dataclasses import replace
+
+    from lib.footfall import study
+
+    seen: list[int] = []
+    original = study.train_detector
+    monkeypatch.setattr(study, "train_detector", lambda *a, **k: (seen.append(torch.get_num_threads()), original(*a, **k))[1])
+    cfg = replace(load_profile("smoke").footfall, train_seeds=(1000, 1001), train_seconds=6.0, detector_steps=1,
+                  crop_steps=1, train_threads=2)
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        system, _, losses = study.train_system(cfg)
+        assert seen == [2] and torch.get_num_threads() == 1
+        assert len(losses["detector"]) == 1 and isinstance(system.detector, torch.nn.Module)
+    finally:
+        torch.set_num_threads(previous)

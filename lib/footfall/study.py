@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from lib.bench.timing import interleaved_rounds, summarize
 from lib.footfall.counter import CounterConfig, count_crossings, linezone_crossings
@@ -29,6 +30,7 @@ from lib.footfall.sim.sequence import SequenceData, Simulation
 from lib.footfall.system import TrainedSystem
 from lib.footfall.tracks import CrossingEvent, Tracks
 from lib.footfall.train import TrainSettings, train_attributes, train_detector, train_reid
+from lib.runtime import set_threads
 
 OFFSET = 100_000
 """Frame and id offset between pooled sequences."""
@@ -40,11 +42,17 @@ def pairs(scenarios: Sequence[str], seeds: Sequence[int]) -> list[tuple[str, int
 
 
 def train_system(cfg, seed: int = 0) -> tuple[TrainedSystem, TrainingData, dict[str, list[float]]]:
-    """Simulate the training sequences and train the three networks (``cfg``: a profile's ``footfall``)."""
+    """Simulate the training sequences and train the three networks (``cfg``: a profile's ``footfall``) on
+    ``cfg.train_threads`` threads; the caller's thread count is restored afterwards."""
     data = collect(pairs(cfg.train_scenarios, cfg.train_seeds), cfg.train_seconds, scale=cfg.scale)
-    det, det_loss = train_detector(data, TrainSettings(cfg.detector_steps, cfg.detector_batch, cfg.lr, seed))
-    reid, reid_loss = train_reid(data, TrainSettings(cfg.crop_steps, cfg.crop_batch, cfg.lr, seed))
-    attr, attr_loss = train_attributes(data, TrainSettings(cfg.crop_steps, cfg.crop_batch, cfg.lr, seed))
+    deployed_threads = torch.get_num_threads()
+    set_threads(cfg.train_threads)
+    try:
+        det, det_loss = train_detector(data, TrainSettings(cfg.detector_steps, cfg.detector_batch, cfg.lr, seed))
+        reid, reid_loss = train_reid(data, TrainSettings(cfg.crop_steps, cfg.crop_batch, cfg.lr, seed))
+        attr, attr_loss = train_attributes(data, TrainSettings(cfg.crop_steps, cfg.crop_batch, cfg.lr, seed))
+    finally:
+        torch.set_num_threads(deployed_threads)
     config = SystemConfig(decode=DecodeConfig(scale=cfg.scale), ttl_seconds=cfg.gallery_ttl_s)
     provenance = {"train_seeds": list(cfg.train_seeds), "train_scenarios": list(cfg.train_scenarios),
                   "train_seconds": cfg.train_seconds, "data": data.summary(), "synthetic": True}
