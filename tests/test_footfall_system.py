@@ -160,7 +160,6 @@ def test_profile_refuses_shared_seeds_and_unknown_scenarios() -> None:
         load_profile("smoke", {"footfall": {"paths": ["tpu-int4"]}})
 
 
-
 def test_training_uses_its_own_threads_and_gives_the_deployed_count_back(monkeypatch: pytest.MonkeyPatch) -> None:
     from dataclasses import replace
 
@@ -168,7 +167,12 @@ def test_training_uses_its_own_threads_and_gives_the_deployed_count_back(monkeyp
 
     seen: list[int] = []
     original = study.train_detector
-    monkeypatch.setattr(study, "train_detector", lambda *a, **k: (seen.append(torch.get_num_threads()), original(*a, **k))[1])
+
+    def train_detector_noting_threads(*args, **kwargs):
+        seen.append(torch.get_num_threads())
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(study, "train_detector", train_detector_noting_threads)
     cfg = replace(load_profile("smoke").footfall, train_seeds=(1000, 1001), train_seconds=6.0, detector_steps=1,
                   crop_steps=1, train_threads=2)
     previous = torch.get_num_threads()
