@@ -3,7 +3,8 @@
 * detector: CenterNet focal loss + L1 on size and offset, left-right flips;
 * embedding: supervised contrastive loss (Khosla et al., 2020) over batches of ``P`` identities × ``K`` crops,
   with brightness/contrast jitter (light differs inside and outside the store);
-* attributes: cross-entropy on the role (class-balanced weights) + binary cross-entropy on facing the camera.
+* attributes: cross-entropy on the role (unweighted: balancing over-predicted staff) + binary cross-entropy on
+  facing the camera.
 
 AdamW with a cosine schedule; each returns the model in eval mode and its per-step losses.
 """
@@ -126,22 +127,23 @@ def train_reid(data: TrainingData, s: TrainSettings, per_identity: int = 4) -> t
 
 
 def train_attributes(data: TrainingData, s: TrainSettings) -> tuple[nn.Module, list[float]]:
-    """Train ``attr_tiny``: role cross-entropy weighted by inverse class frequency, front-facing BCE."""
+    """Train ``attr_tiny``: role cross-entropy and front-facing BCE on crops drawn as they come.
+
+    No class balancing: inverse-frequency loss weights with √-inverse-frequency sampling made the classifier
+    call customers staff. Per-crop staff F1 on held-out crops (sequences 3000-3001), 250 steps, two training
+    seeds: 0.47 and 0.40 balanced (precision 0.31 and 0.25, recall 0.97-0.98), 0.54 and 0.51 unbalanced.
+    """
     torch.manual_seed(s.seed)
     rng = np.random.default_rng(s.seed)
     model = create_model("attr_tiny").train()
-    counts = np.bincount(data.role, minlength=3).astype(np.float64)
-    weight = torch.tensor(np.where(counts > 0, counts.sum() / np.maximum(counts, 1) / 3, 0.0), dtype=torch.float32)
-    sample_p = (1.0 / np.maximum(counts, 1))[data.role]
-    sample_p /= sample_p.sum()
     opt, schedule = _optimiser(model, s)
     losses = []
     for _ in range(s.steps):
-        idx = rng.choice(len(data.crops), s.batch, p=np.sqrt(sample_p) / np.sqrt(sample_p).sum())
+        idx = rng.choice(len(data.crops), s.batch)
         x = normalise(data.crops[idx])
         x = x * torch.from_numpy(rng.uniform(0.8, 1.2, (len(idx), 1, 1, 1))).float()
         out = model(x)
-        role = F.cross_entropy(out[:, :3], torch.from_numpy(data.role[idx]), weight=weight)
+        role = F.cross_entropy(out[:, :3], torch.from_numpy(data.role[idx]))
         front = F.binary_cross_entropy_with_logits(out[:, 3], torch.from_numpy(data.front[idx]).float())
         losses.append(_step(model, role + front, opt, schedule))
     return model.eval(), losses
