@@ -183,3 +183,37 @@ def test_training_uses_its_own_threads_and_gives_the_deployed_count_back(monkeyp
         assert len(losses["detector"]) == 1 and isinstance(system.detector, torch.nn.Module)
     finally:
         torch.set_num_threads(previous)
+
+
+def test_descriptor_is_the_one_with_the_better_threshold_f1() -> None:
+    from lib.footfall.study import ThresholdStudy, choose_descriptor
+
+    def study_with(learned_f1: float, colour_f1: float) -> ThresholdStudy:
+        empty = (np.zeros(0), np.zeros(0, bool))
+        return ThresholdStudy(empty, empty, 0.9, 0.9, learned_f1, colour_f1, ("s",), 0)
+
+    assert choose_descriptor(study_with(0.5, 0.9)) == "colour"
+    assert choose_descriptor(study_with(0.9, 0.5)) == "embedding"
+    assert choose_descriptor(study_with(0.7, 0.7)) == "embedding"  # a tie keeps the learned embedding
+    assert choose_descriptor(study_with(float("nan"), float("nan"))) == "embedding"  # no repeats to judge by
+
+
+def test_events_carry_the_configured_descriptors_visitor_ids() -> None:
+    from lib.footfall.pipeline import Decision, FootfallPipeline, Networks
+    from lib.footfall.tracks import CrossingEvent
+
+    def never(x: torch.Tensor) -> torch.Tensor:
+        raise AssertionError("no network runs in this test")
+
+    store = ((100.0, 200.0), (300.0, 200.0), (300.0, 400.0), (100.0, 400.0))
+    nets, door = Networks("none", never, never, never), Door((100.0, 200.0), (300.0, 200.0), inside=store)
+    with pytest.raises(ValueError, match="descriptor"):
+        FootfallPipeline(nets, door, ppm=70.0, fps=10.0, config=SystemConfig(descriptor="faces"))
+    for descriptor, expected in (("embedding", 7), ("colour", 9)):
+        pipeline = FootfallPipeline(nets, door, ppm=70.0, fps=10.0, config=SystemConfig(descriptor=descriptor))
+        pipeline.counter.events.append(CrossingEvent(12, 1, "in"))
+        pipeline.decisions.append(Decision(1, 10, accepted=True, staff=False, visitor=7, baseline_visitor=9))
+        out = pipeline.finish()
+        assert [e.visitor_id for e in out.events] == [expected]
+        assert {name: [e.visitor_id for e in ev] for name, ev in out.by_descriptor.items()} == {"embedding": [7],
+                                                                                               "colour": [9]}

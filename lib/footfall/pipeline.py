@@ -6,7 +6,9 @@ the argmax of its mean role probabilities. Staff events carry ``staff=True`` and
 not visitors); an entry candidate whose track looks like staff so far is kept out of the gallery. Visitor ids
 go to entry events from the candidate of the same track nearest in time; a rejected candidate (back shown,
 or no front) leaves its entry without a visitor id, and an entry without any candidate gets a new one.
-The colour/texture baseline runs beside the embedding on the same candidates, with its own gallery.
+The colour/texture descriptor runs beside the embedding on the same candidates, with its own gallery and
+threshold; ``SystemConfig.descriptor`` says whose visitor ids the events carry (the notebook picks the one with
+the better F1 on the threshold sequences, :func:`lib.footfall.study.choose_descriptor`).
 """
 
 from __future__ import annotations
@@ -47,10 +49,15 @@ class SystemConfig:
     high_confidence: float = 0.4
     threshold: float = 0.8
     baseline_threshold: float = 0.8
+    descriptor: str = "embedding"
+    """Whose visitor ids the events carry: ``embedding`` (learned) or ``colour`` (colour/texture)."""
     ttl_seconds: float = 120.0
     role_every: int = 3
     band_m: float = 0.4
     door_area_m: float = 1.5
+
+
+DESCRIPTORS: tuple[str, ...] = ("embedding", "colour")
 
 
 @dataclass
@@ -68,19 +75,21 @@ class Decision:
 
 @dataclass(frozen=True)
 class Output:
-    """A processed sequence: events (with staff flags and visitor ids), tracks, candidate decisions, and the
-    entry events with the baseline descriptor's visitor ids instead."""
+    """A processed sequence: events (with staff flags and the configured descriptor's visitor ids), tracks,
+    candidate decisions, and the events as each descriptor labels them."""
 
     events: list[CrossingEvent]
     tracks: Tracks
     decisions: list[Decision]
-    baseline_events: list[CrossingEvent]
+    by_descriptor: dict[str, list[CrossingEvent]]
 
 
 class FootfallPipeline:
     """Streaming system for one scene; :meth:`step` each frame in order, then :meth:`finish`."""
 
     def __init__(self, nets: Networks, door: Door, ppm: float, fps: float, config: SystemConfig) -> None:
+        if config.descriptor not in DESCRIPTORS:
+            raise ValueError(f"unknown descriptor {config.descriptor!r}; choose one of {', '.join(DESCRIPTORS)}")
         self.nets, self.door, self.config, self.fps = nets, door, config, fps
         self.detector = Detector(nets.detector, config.decode)
         self.tracker = OnlineTracker(TrackerConfig(frame_rate=fps, track_activation_threshold=config.track_activation,
@@ -159,7 +168,8 @@ class FootfallPipeline:
                     visitor = base = fresh = fresh + 1
             events.append(replace(e, staff=staff, visitor_id=visitor))
             baseline.append(replace(e, staff=staff, visitor_id=base))
-        return Output(events, tracks_from_rows(*self.rows), self.decisions, baseline)
+        by_descriptor = {"embedding": events, "colour": baseline}
+        return Output(by_descriptor[self.config.descriptor], tracks_from_rows(*self.rows), self.decisions, by_descriptor)
 
 
 def run_paths(frames: Iterable[np.ndarray], pipelines: dict[str, FootfallPipeline]) -> dict[str, Output]:

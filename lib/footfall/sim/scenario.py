@@ -61,13 +61,15 @@ class Scenario:
             raise ValueError(f"scenario {self.name!r}: linger_sway above 0.2 m would make lingering a crossing")
 
 
+# ``busy`` and ``occluded`` send a fifth of their arrivals back in after a short absence (``revisit``): with the
+# default share (0.08) a minute of either held 0-1 returning customers, too few to score de-duplication on
 SCENARIOS: dict[str, Scenario] = {
     "sparse": Scenario("sparse", fps=12.0, arrivals_per_minute=8.0, staff=1,
                        mix=BehaviourMix(pass_by=0.4, visit=0.35, u_turn=0.08, linger=0.05, group=0.05, revisit=0.05,
                                         courier=0.02)),
-    "busy": Scenario("busy", fps=10.0, arrivals_per_minute=30.0, staff=2),
+    "busy": Scenario("busy", fps=10.0, arrivals_per_minute=30.0, staff=2, mix=BehaviourMix(revisit=0.25)),
     "occluded": Scenario("occluded", fps=10.0, arrivals_per_minute=22.0, staff=1, occluders=3,
-                         mix=BehaviourMix(pass_by=0.2, visit=0.25, u_turn=0.05, linger=0.05, group=0.35, revisit=0.05,
+                         mix=BehaviourMix(pass_by=0.2, visit=0.25, u_turn=0.05, linger=0.05, group=0.35, revisit=0.2,
                                           courier=0.05)),
     "jittery": Scenario("jittery", fps=15.0, arrivals_per_minute=18.0, staff=1, sway=0.06, noise=0.025,
                         linger_sway=0.15, camera_shake_px=3.0,
