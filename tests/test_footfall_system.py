@@ -217,3 +217,21 @@ def test_events_carry_the_configured_descriptors_visitor_ids() -> None:
         assert [e.visitor_id for e in out.events] == [expected]
         assert {name: [e.visitor_id for e in ev] for name, ev in out.by_descriptor.items()} == {"embedding": [7],
                                                                                                "colour": [9]}
+
+
+def test_a_track_is_staff_when_its_mean_staff_probability_reaches_the_threshold() -> None:
+    from lib.footfall.pipeline import FootfallPipeline, Networks
+    from lib.footfall.tracks import CrossingEvent
+
+    def never(x: torch.Tensor) -> torch.Tensor:
+        raise AssertionError("no network runs in this test")
+
+    store = ((100.0, 200.0), (300.0, 200.0), (300.0, 400.0), (100.0, 400.0))
+    door = Door((100.0, 200.0), (300.0, 200.0), inside=store)
+    for threshold, expected in ((0.5, False), (0.3, True)):
+        pipeline = FootfallPipeline(Networks("none", never, never, never), door, ppm=70.0, fps=10.0,
+                                    config=SystemConfig(staff_threshold=threshold))
+        # two crops: staff probability 0.2 and 0.6, mean 0.4 (the customer class wins the argmax of the sum)
+        pipeline.role_sum[1] = np.array([0.8, 0.2, 0.0]) + np.array([0.3, 0.6, 0.1])
+        pipeline.counter.events.append(CrossingEvent(12, 1, "out"))
+        assert [e.staff for e in pipeline.finish().events] == [expected]

@@ -1,12 +1,13 @@
 """The footfall system, one frame at a time: detector → ByteTrack → door counter → entry candidates →
 attributes and embeddings → gallery. One :class:`FootfallPipeline` per deployment path.
 
-Staff: every ``role_every``-th frame, each track near the door is cropped and classified; a track's role is
-the argmax of its mean role probabilities. Staff events carry ``staff=True`` and no visitor id (staff are
-not visitors); an entry candidate whose track looks like staff so far is kept out of the gallery. Visitor ids
-go to entry events from the candidate of the same track nearest in time; a rejected candidate (back shown,
-or no front) leaves its entry without a visitor id, and an entry without any candidate gets a new one.
-The colour/texture descriptor runs beside the embedding on the same candidates, with its own gallery and
+Staff: every ``role_every``-th frame, each track near the door is cropped and classified; a track is staff
+when its mean staff probability reaches ``staff_threshold`` (chosen on the threshold sequences, like the
+similarity thresholds: :func:`lib.footfall.study.threshold_study`). Staff events carry ``staff=True`` and no
+visitor id (staff are not visitors); an entry candidate whose track looks like staff so far is kept out of
+the gallery. Visitor ids go to entry events from the candidate of the same track nearest in time; a rejected
+candidate (back shown, or no front) leaves its entry without a visitor id, and an entry without any candidate
+gets a new one. The colour/texture descriptor runs beside the embedding on the same candidates, with its own gallery and
 threshold; ``SystemConfig.descriptor`` says whose visitor ids the events carry (the notebook picks the one with
 the better F1 on the threshold sequences, :func:`lib.footfall.study.choose_descriptor`).
 """
@@ -51,6 +52,8 @@ class SystemConfig:
     baseline_threshold: float = 0.8
     descriptor: str = "embedding"
     """Whose visitor ids the events carry: ``embedding`` (learned) or ``colour`` (colour/texture)."""
+    staff_threshold: float = 0.5
+    """A track is staff when its mean staff probability is at least this."""
     ttl_seconds: float = 120.0
     role_every: int = 3
     band_m: float = 0.4
@@ -84,6 +87,20 @@ class Output:
     by_descriptor: dict[str, list[CrossingEvent]]
 
 
+def near_door(door: Door, xyxy: np.ndarray, reach: float) -> np.ndarray:
+    """Which boxes have their centre within ``reach`` pixels of the door line (and of its span)."""
+    c = (xyxy[:, :2] + xyxy[:, 2:]) / 2
+    d, a = door.signed_distance(c), door.along(c)
+    return (np.abs(d) <= reach) & (a >= -reach / 2) & (a <= door.length + reach / 2)
+
+
+def attribute_probabilities(attributes: Net, crops: list[np.ndarray]) -> np.ndarray:
+    """``(K, 4)``: role probabilities (customer, staff, courier) and the front probability of each crop."""
+    out = attributes(normalise(np.stack(crops))).numpy()
+    role = np.exp(out[:, :3] - out[:, :3].max(1, keepdims=True))
+    return np.concatenate([role / role.sum(1, keepdims=True), 1 / (1 + np.exp(-out[:, 3:4]))], 1)
+
+
 class FootfallPipeline:
     """Streaming system for one scene; :meth:`step` each frame in order, then :meth:`finish`."""
 
@@ -104,20 +121,14 @@ class FootfallPipeline:
         self.rows: tuple[list, list, list, list] = ([], [], [], [])
 
     def _near_door(self, xyxy: np.ndarray) -> np.ndarray:
-        c = (xyxy[:, :2] + xyxy[:, 2:]) / 2
-        d, a = self.door.signed_distance(c), self.door.along(c)
-        reach = self.collector.config.door_area_px
-        return (np.abs(d) <= reach) & (a >= -reach / 2) & (a <= self.door.length + reach / 2)
+        return near_door(self.door, xyxy, self.collector.config.door_area_px)
 
     def _attributes(self, crops: list[np.ndarray]) -> np.ndarray:
-        """``(K, 4)``: role probabilities (customer, staff, courier) and the front probability."""
-        out = self.nets.attributes(normalise(np.stack(crops))).numpy()
-        role = np.exp(out[:, :3] - out[:, :3].max(1, keepdims=True))
-        return np.concatenate([role / role.sum(1, keepdims=True), 1 / (1 + np.exp(-out[:, 3:4]))], 1)
+        return attribute_probabilities(self.nets.attributes, crops)
 
     def _is_staff(self, track_id: int) -> bool:
         s = self.role_sum.get(track_id)
-        return s is not None and int(np.argmax(s)) == 1
+        return s is not None and s[1] / s.sum() >= self.config.staff_threshold
 
     def step(self, frame_index: int, frame: np.ndarray) -> None:
         """Process one RGB frame (1-based index)."""

@@ -19,12 +19,20 @@ import torch
 
 from lib.bench.timing import interleaved_rounds, summarize
 from lib.footfall.counter import CounterConfig, count_crossings, linezone_crossings
-from lib.footfall.crops import colour_texture_batch
+from lib.footfall.crops import colour_texture_batch, crop_at
 from lib.footfall.data import TrainingData, collect
 from lib.footfall.dedup import CandidateCollector, DedupConfig, candidate_feature, choose_threshold, pr_curve, repeat_scores
 from lib.footfall.detect import DecodeConfig, normalise
 from lib.footfall.evaluate import evaluate_sequence
-from lib.footfall.pipeline import FootfallPipeline, Networks, Output, SystemConfig, run_paths
+from lib.footfall.pipeline import (
+    FootfallPipeline,
+    Networks,
+    Output,
+    SystemConfig,
+    attribute_probabilities,
+    near_door,
+    run_paths,
+)
 from lib.footfall.sim import simulate
 from lib.footfall.sim.sequence import SequenceData, Simulation
 from lib.footfall.system import TrainedSystem
@@ -62,7 +70,8 @@ def train_system(cfg, seed: int = 0) -> tuple[TrainedSystem, TrainingData, dict[
 
 @dataclass(frozen=True)
 class ThresholdStudy:
-    """Repeat scores and labels of the threshold sequences' entry candidates, and the chosen thresholds."""
+    """Repeat scores and labels of the threshold sequences' entry candidates, and the chosen thresholds; the
+    staff scores (one per true crossing: its person's mean staff probability) and the staff threshold."""
 
     learned: tuple[np.ndarray, np.ndarray]
     baseline: tuple[np.ndarray, np.ndarray]
@@ -72,6 +81,9 @@ class ThresholdStudy:
     baseline_best_f1: float
     sequences: tuple[str, ...]
     candidates: int
+    staff: tuple[np.ndarray, np.ndarray] = (np.zeros(0), np.zeros(0, bool))
+    staff_threshold: float = 0.5
+    staff_best_f1: float = float("nan")
 
     def curves(self) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
         return {"embedding": pr_curve(*self.learned), "colour/texture": pr_curve(*self.baseline)}
@@ -79,18 +91,31 @@ class ThresholdStudy:
 
 def threshold_study(system: TrainedSystem, nets: Networks, cfg) -> ThresholdStudy:
     """Entry candidates of the threshold sequences, taken on the true tracks (staff left out, as the system
-    leaves out staff), scored with the embedding and the baseline; thresholds of best F1 on each PR curve."""
+    leaves out staff), scored with the embedding and the baseline; thresholds of best F1 on each PR curve.
+
+    Staff: the people near the door are cropped every ``role_every``-th frame as the system crops tracks; each
+    true crossing is scored with its person's mean staff probability, and the staff threshold is the best-F1
+    point over the crossings (staff F1 is scored per crossing)."""
     learned, handmade, frames, ids, names = [], [], [], [], []
+    staff_scores, staff_labels = [], []
     for k, (scenario, seed) in enumerate(pairs(cfg.threshold_scenarios, cfg.threshold_seeds)):
         sim = simulate(scenario, seed=seed, seconds=cfg.threshold_seconds)
         names.append(sim.info.name)
         staff = {i.id for i in sim.truth.identities if i.role == "staff"}
-        collector = CandidateCollector(sim.door, DedupConfig(door_area_px=system.config.door_area_m * sim.layout.ppm,
-                                                             span_margin_px=0.4 * sim.layout.ppm))
+        reach = system.config.door_area_m * sim.layout.ppm
+        collector = CandidateCollector(sim.door, DedupConfig(door_area_px=reach, span_margin_px=0.4 * sim.layout.ppm))
         rows = dict(sim.truth.boxes.by_frame())
+        role_sum: dict[int, np.ndarray] = {}
         for f, image in enumerate(sim.frames(), start=1):
             idx = rows.get(f, np.zeros(0, np.int64))
-            for cand in collector.update(f, image, sim.truth.boxes.track_id[idx], sim.truth.boxes.xyxy[idx]):
+            boxes, people = sim.truth.boxes.xyxy[idx], sim.truth.boxes.track_id[idx]
+            if f % system.config.role_every == 0 and len(idx):
+                near = np.flatnonzero(near_door(sim.door, boxes, reach))
+                if len(near):
+                    probs = attribute_probabilities(nets.attributes, [crop_at(image, boxes[j]) for j in near])
+                    for j, p in zip(near, probs, strict=True):
+                        role_sum[int(people[j])] = role_sum.get(int(people[j]), 0) + p[:3]
+            for cand in collector.update(f, image, people, boxes):
                 if cand.track_id in staff:
                     continue
                 crops = np.stack(cand.crops)
@@ -98,11 +123,18 @@ def threshold_study(system: TrainedSystem, nets: Networks, cfg) -> ThresholdStud
                 handmade.append(candidate_feature(colour_texture_batch(crops)))
                 frames.append(k * OFFSET + round(cand.entry_frame / sim.info.frame_rate * 100))  # centiseconds
                 ids.append(k * OFFSET + cand.track_id)
+        for event in sim.truth.events:
+            s = role_sum.get(event.track_id)
+            staff_scores.append(float(s[1] / s.sum()) if s is not None else 0.0)
+            staff_labels.append(event.track_id in staff)
     ttl = int(system.config.ttl_seconds * 100)
     a = repeat_scores(np.array(learned), frames, ids, ttl)
     b = repeat_scores(np.array(handmade), frames, ids, ttl)
     (t, f1), (tb, f1b) = choose_threshold(*a), choose_threshold(*b)
-    return ThresholdStudy(a, b, t, tb, f1, f1b, tuple(names), len(frames))
+    staff_study = (np.array(staff_scores), np.array(staff_labels, bool))
+    # no staff crossing to learn from: keep the classifier's own 0.5
+    ts, f1s = choose_threshold(*staff_study) if staff_study[1].any() else (0.5, float("nan"))
+    return ThresholdStudy(a, b, t, tb, f1, f1b, tuple(names), len(frames), staff_study, ts, f1s)
 
 
 def choose_descriptor(study: ThresholdStudy) -> str:
