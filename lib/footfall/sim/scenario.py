@@ -61,8 +61,9 @@ class Scenario:
             raise ValueError(f"scenario {self.name!r}: linger_sway above 0.2 m would make lingering a crossing")
 
 
-# ``busy`` and ``occluded`` send a fifth of their arrivals back in after a short absence (``revisit``): with the
-# default share (0.08) a minute of either held 0-1 returning customers, too few to score de-duplication on
+# ``busy`` and ``occluded`` send about a fifth of their arrivals back in after a short absence (``revisit``): with
+# the earlier weights (0.08 and 0.05) a minute of either held 0-1 returning customers, too few to score
+# de-duplication on
 SCENARIOS: dict[str, Scenario] = {
     "sparse": Scenario("sparse", fps=12.0, arrivals_per_minute=8.0, staff=1,
                        mix=BehaviourMix(pass_by=0.4, visit=0.35, u_turn=0.08, linger=0.05, group=0.05, revisit=0.05,
