@@ -7,9 +7,9 @@ similarity thresholds: :func:`lib.footfall.study.threshold_study`). Staff events
 visitor id (staff are not visitors); an entry candidate whose track looks like staff so far is kept out of
 the gallery. Visitor ids go to entry events from the candidate of the same track nearest in time; a rejected
 candidate (back shown, or no front) leaves its entry without a visitor id, and an entry without any candidate
-gets a new one. The colour/texture descriptor runs beside the embedding on the same candidates, with its own gallery and
-threshold; ``SystemConfig.descriptor`` says whose visitor ids the events carry (the notebook picks the one with
-the better F1 on the threshold sequences, :func:`lib.footfall.study.choose_descriptor`).
+gets a new one. The colour/texture descriptor runs beside the embedding on the same candidates, with its own
+gallery and threshold; ``SystemConfig.descriptor`` says whose visitor ids the events carry (the notebook picks
+the one with the better F1 on the threshold sequences, :func:`lib.footfall.study.choose_descriptor`).
 """
 
 from __future__ import annotations
@@ -94,6 +94,11 @@ def near_door(door: Door, xyxy: np.ndarray, reach: float) -> np.ndarray:
     return (np.abs(d) <= reach) & (a >= -reach / 2) & (a <= door.length + reach / 2)
 
 
+def staff_share(role_sum: np.ndarray) -> float:
+    """Mean staff probability of a person from the sum of their crops' role probabilities."""
+    return float(role_sum[1] / role_sum.sum())
+
+
 def attribute_probabilities(attributes: Net, crops: list[np.ndarray]) -> np.ndarray:
     """``(K, 4)``: role probabilities (customer, staff, courier) and the front probability of each crop."""
     out = attributes(normalise(np.stack(crops))).numpy()
@@ -128,7 +133,7 @@ class FootfallPipeline:
 
     def _is_staff(self, track_id: int) -> bool:
         s = self.role_sum.get(track_id)
-        return s is not None and s[1] / s.sum() >= self.config.staff_threshold
+        return s is not None and staff_share(s) >= self.config.staff_threshold
 
     def step(self, frame_index: int, frame: np.ndarray) -> None:
         """Process one RGB frame (1-based index)."""

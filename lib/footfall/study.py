@@ -32,6 +32,7 @@ from lib.footfall.pipeline import (
     attribute_probabilities,
     near_door,
     run_paths,
+    staff_share,
 )
 from lib.footfall.sim import simulate
 from lib.footfall.sim.sequence import SequenceData, Simulation
@@ -125,7 +126,7 @@ def threshold_study(system: TrainedSystem, nets: Networks, cfg) -> ThresholdStud
                 ids.append(k * OFFSET + cand.track_id)
         for event in sim.truth.events:
             s = role_sum.get(event.track_id)
-            staff_scores.append(float(s[1] / s.sum()) if s is not None else 0.0)
+            staff_scores.append(staff_share(s) if s is not None else 0.0)
             staff_labels.append(event.track_id in staff)
     ttl = int(system.config.ttl_seconds * 100)
     a = repeat_scores(np.array(learned), frames, ids, ttl)
