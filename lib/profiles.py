@@ -155,6 +155,10 @@ class FootfallConfig:
     gif_frames: int = 80
     tolerance: int = 5
     """Frames within which a predicted crossing matches a true one."""
+    block_seconds: float = 10.0
+    """Time blocks the paired bootstrap of a path-vs-reference difference resamples (a crossing's outcome
+    depends on its neighbours in time, so single events are not independent units)."""
+    resamples: int = 2000
     min_event_f1: float = 0.0
     min_idf1: float = 0.0
     """Checks: every path's crossing-event F1 and IDF1 must reach these (0 = only report them: a few training

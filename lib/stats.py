@@ -9,7 +9,7 @@ interval reflects how the two differ on the images, not how hard the images are.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -90,6 +90,23 @@ def bootstrap_miou_difference(confusions_a: np.ndarray, confusions_b: np.ndarray
     samples = _miou_rows(counts @ a.reshape(n, -1), classes) - _miou_rows(counts @ b.reshape(n, -1), classes)
     estimate = miou_from_matrix(a.sum(axis=0)) - miou_from_matrix(b.sum(axis=0))
     return _interval(estimate, samples, n, level)
+
+
+def bootstrap_paired_difference(stats_a: np.ndarray, stats_b: np.ndarray,
+                                metric: Callable[[np.ndarray], np.ndarray], resamples: int = 2000,
+                                level: float = 0.95, seed: int = 0) -> Interval:
+    """metric(Σ A) − metric(Σ B) over N paired units with a paired bootstrap interval.
+
+    ``stats_a`` and ``stats_b`` are N×K additive statistics of the same N units (per time block of a video:
+    true positives, false positives, ... of each system); ``metric`` maps R×K summed rows to R values (an F1
+    from summed counts, say). Each resample draws the same units for both sides, as for mIoU above.
+    """
+    a, b = np.asarray(stats_a, dtype=np.float64), np.asarray(stats_b, dtype=np.float64)
+    if a.ndim != 2 or a.shape != b.shape or a.shape[0] < 1:
+        raise ValueError(f"paired statistics must be two N×K arrays of the same shape, N >= 1; got {a.shape} and {b.shape}")
+    counts = _resample_counts(a.shape[0], resamples, seed)
+    estimate = metric(a.sum(axis=0, keepdims=True))[0] - metric(b.sum(axis=0, keepdims=True))[0]
+    return _interval(float(estimate), metric(counts @ a) - metric(counts @ b), a.shape[0], level)
 
 
 def verdict(difference: Interval, better: str, worse: str, scale: float = 100.0, unit: str = "pts") -> str:

@@ -8,7 +8,19 @@ import math
 import numpy as np
 import pytest
 
-from lib.footfall.metrics import count_error, dedup_scores, event_scores, iou_matrix, match_events, mot_scores, staff_scores
+from lib.footfall.metrics import (
+    BLOCK_METRICS,
+    BLOCK_STATISTICS,
+    block_statistics,
+    count_error,
+    dedup_scores,
+    event_blocks,
+    event_scores,
+    iou_matrix,
+    match_events,
+    mot_scores,
+    staff_scores,
+)
 from lib.footfall.tracks import CrossingEvent, Tracks, read_events, read_mot, write_events, write_mot
 
 
@@ -110,3 +122,29 @@ def test_malformed_files_name_the_file_and_line(tmp_path):
     bad.write_text("[]")
     with pytest.raises(ValueError, match="expected"):
         read_events(bad)
+
+
+def test_block_statistics_add_up_to_the_whole_sequence_scores():
+    true = [CrossingEvent(10, 1, "in"), CrossingEvent(95, 2, "in"), CrossingEvent(130, 3, "out"),
+            CrossingEvent(210, 4, "in")]
+    # 101 matches 95 across a block edge
+    pred = [CrossingEvent(12, 7, "in", staff=True), CrossingEvent(101, 8, "in", staff=False),
+            CrossingEvent(131, 9, "out", staff=True), CrossingEvent(150, 9, "in"), CrossingEvent(290, 5, "out")]
+    staff = {1, 2}
+    blocks = event_blocks([true, pred], 100)
+    assert blocks.tolist() == [0, 1, 2]
+    rows = block_statistics(pred, true, 10, 100, blocks, staff)
+    s, c = event_scores(pred, true, 10), count_error(pred, true)
+    total = dict(zip(BLOCK_STATISTICS, rows.sum(axis=0).tolist(), strict=True))
+    assert (total["event_tp"], total["event_fp"], total["event_fn"]) == (s.tp, s.fp, s.fn) == (3, 2, 1)
+    counts = (total["pred_in"], total["true_in"], total["pred_out"], total["true_out"])
+    assert counts == (c.pred_in, c.true_in, c.pred_out, c.true_out)
+    # matched pairs with a flag: (12 staff, true staff) tp, (101 customer, true staff) fn, (131 staff, customer) fp
+    assert (total["staff_tp"], total["staff_fp"], total["staff_fn"]) == (1, 1, 1)
+    assert rows[0, BLOCK_STATISTICS.index("event_tp")] == 2  # the 95/101 pair counts in the true event's block
+    summed = rows.sum(axis=0, keepdims=True)
+    assert BLOCK_METRICS["event_f1"](summed)[0] == pytest.approx(s.f1)
+    assert BLOCK_METRICS["in_error"](summed)[0] == pytest.approx(c.in_error)
+    assert BLOCK_METRICS["staff_f1"](summed)[0] == pytest.approx(0.5)
+    with pytest.raises(ValueError, match="not among the blocks"):
+        block_statistics(pred, true, 10, 100, np.array([0, 1]), staff)

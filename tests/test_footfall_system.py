@@ -235,3 +235,24 @@ def test_a_track_is_staff_when_its_mean_staff_probability_reaches_the_threshold(
         pipeline.role_sum[1] = np.array([0.8, 0.2, 0.0]) + np.array([0.3, 0.6, 0.1])
         pipeline.counter.events.append(CrossingEvent(12, 1, "out"))
         assert [e.staff for e in pipeline.finish().events] == [expected]
+
+
+def test_path_differences_are_paired_over_time_blocks():
+    from types import SimpleNamespace
+
+    from lib.footfall.study import path_differences
+    from lib.footfall.tracks import CrossingEvent
+
+    true = [CrossingEvent(30 * k + 3, k, "in" if k % 2 else "out") for k in range(40)]
+    seq = SimpleNamespace(events=true, identities=[SimpleNamespace(id=k, role="staff" if k < 5 else "customer")
+                                                    for k in range(40)])
+    missing = [e for k, e in enumerate(true) if k % 4]  # a quarter of the crossings missed, evenly over time
+    rows = path_differences(seq, {"fp32": list(true), "same": list(true), "int8": missing}, tolerance=5,
+                            block_frames=90, resamples=500)
+    by = {(r["path"], r["metric"]): r for r in rows}
+    assert {r["reference"] for r in rows} == {"fp32"} and len(rows) == 8 and by[("same", "event_f1")]["blocks"] == 14
+    assert all(by[("same", m)]["estimate"] == by[("same", m)]["low"] == by[("same", m)]["high"] == 0.0
+               for m in ("event_f1", "in_error", "out_error"))
+    f1 = by[("int8", "event_f1")]
+    assert f1["estimate"] == pytest.approx(2 * 30 / 70 - 1) and f1["high"] < 0
+    assert by[("int8", "out_error")]["estimate"] > 0 == by[("int8", "in_error")]["estimate"]  # the misses are all exits

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from lib.metrics import miou_from_matrix
-from lib.stats import bootstrap_miou, bootstrap_miou_difference, ratio_spread, verdict
+from lib.stats import bootstrap_miou, bootstrap_miou_difference, bootstrap_paired_difference, ratio_spread, verdict
 
 
 def confusion(correct: int, wrong: int, classes: int = 3, cls: int = 0) -> np.ndarray:
@@ -93,3 +93,31 @@ def test_interleaved_rounds_rotate_the_order_and_pair_with_ratio_spread(monkeypa
     assert samples["fp32"] == pytest.approx([300.0] * 4) and samples["int8"] == pytest.approx([100.0] * 4)
     assert ratio_spread(samples["fp32"], samples["int8"]).median == pytest.approx(3.0)
     assert timing.summarize(samples["int8"]).median_ms == pytest.approx(100.0)
+
+
+def _f1(rows: np.ndarray) -> np.ndarray:
+    tp, fp, fn = rows[:, 0], rows[:, 1], rows[:, 2]
+    return 2 * tp / (2 * tp + fp + fn)
+
+
+def test_paired_difference_of_identical_units_is_exactly_zero() -> None:
+    stats = np.array([[3, 1, 0], [2, 0, 1], [4, 1, 1]])
+    d = bootstrap_paired_difference(stats, stats, _f1, resamples=200)
+    assert (d.estimate, d.low, d.high, d.n) == (0.0, 0.0, 0.0, 3)
+
+
+def test_paired_difference_sums_the_units_before_the_metric_and_sees_a_consistent_gap() -> None:
+    perfect = np.array([[5, 0, 0]] * 20)
+    misses = np.array([[4, 0, 1]] * 20)  # one miss in every unit: F1 8/9 whichever units are drawn
+    d = bootstrap_paired_difference(perfect, misses, _f1, resamples=300)
+    assert d.estimate == pytest.approx(1 - 8 / 9) and d.low == pytest.approx(1 - 8 / 9) and d.excludes_zero
+    noisy = np.array([[5, 0, 0]] * 19 + [[0, 0, 5]])  # all the difference in one unit of 20: within noise
+    wide = bootstrap_paired_difference(perfect, noisy, _f1, resamples=2000)
+    assert wide.estimate == pytest.approx(1 - 190 / 195) and wide.low == 0.0 and not wide.excludes_zero
+
+
+def test_paired_difference_refuses_unpaired_statistics() -> None:
+    with pytest.raises(ValueError, match="same shape"):
+        bootstrap_paired_difference(np.ones((3, 3)), np.ones((4, 3)), _f1)
+    with pytest.raises(ValueError, match="N×K"):
+        bootstrap_paired_difference(np.ones(3), np.ones(3), _f1)

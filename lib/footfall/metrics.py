@@ -198,3 +198,78 @@ def staff_scores(pred_staff: Sequence[bool], true_staff: Sequence[bool]) -> PRF:
     if p.shape != t.shape:
         raise ValueError(f"{len(p)} predicted staff flags but {len(t)} true ones: give one of each per event")
     return PRF.from_counts(int((p & t).sum()), int((p & ~t).sum()), int((~p & t).sum()))
+
+
+BLOCK_STATISTICS = ("event_tp", "event_fp", "event_fn", "pred_in", "true_in", "pred_out", "true_out",
+                    "staff_tp", "staff_fp", "staff_fn")
+"""Columns of :func:`block_statistics`: additive over time blocks, so the block bootstrap can resample them."""
+
+
+def event_blocks(event_lists: Sequence[Sequence[CrossingEvent]], block_frames: int) -> np.ndarray:
+    """Sorted ids (``frame // block_frames``) of the time blocks holding at least one of the events."""
+    if block_frames < 1:
+        raise ValueError(f"block_frames must be >= 1, got {block_frames}")
+    return np.unique([e.frame // block_frames for events in event_lists for e in events]).astype(np.int64)
+
+
+def block_statistics(pred: Sequence[CrossingEvent], true: Sequence[CrossingEvent], tolerance: int,
+                     block_frames: int, blocks: np.ndarray, staff_ids: set[int] | frozenset[int] = frozenset()
+                     ) -> np.ndarray:
+    """Per time block (rows, in the order of ``blocks``), the counts behind the event F1, the in/out count errors
+    and the staff F1 (columns: :data:`BLOCK_STATISTICS`), matched as :func:`event_scores` and the evaluator match.
+
+    A matched pair counts in its true event's block, a false positive in its own, a miss in the true event's;
+    staff flags are scored on matched pairs whose prediction carries one (``staff_ids``: true staff track ids).
+    Every event must fall in one of ``blocks`` (from :func:`event_blocks` over all the systems compared).
+    """
+    index = {int(b): k for k, b in enumerate(blocks)}
+    rows = np.zeros((len(blocks), len(BLOCK_STATISTICS)), np.int64)
+    col = {name: k for k, name in enumerate(BLOCK_STATISTICS)}
+
+    def add(frame: int, name: str) -> None:
+        block = frame // block_frames
+        if block not in index:
+            raise ValueError(f"an event at frame {frame} falls in block {block}, not among the blocks given")
+        rows[index[block], col[name]] += 1
+
+    pairs = match_events(pred, true, tolerance)
+    matched_pred, matched_true = {i for i, _ in pairs}, {j for _, j in pairs}
+    for i, j in pairs:
+        add(true[j].frame, "event_tp")
+        flag, is_staff = pred[i].staff, true[j].track_id in staff_ids
+        if flag is not None and (flag or is_staff):
+            add(true[j].frame, "staff_tp" if flag and is_staff else "staff_fp" if flag else "staff_fn")
+    for i, e in enumerate(pred):
+        add(e.frame, f"pred_{e.direction}")
+        if i not in matched_pred:
+            add(e.frame, "event_fp")
+    for j, e in enumerate(true):
+        add(e.frame, f"true_{e.direction}")
+        if j not in matched_true:
+            add(e.frame, "event_fn")
+    return rows
+
+
+def _f1_rows(tp: np.ndarray, fp: np.ndarray, fn: np.ndarray) -> np.ndarray:
+    den = 2 * tp + fp + fn
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(den > 0, 2 * tp / np.where(den > 0, den, 1), np.nan)
+
+
+def _relative_rows(pred: np.ndarray, true: np.ndarray) -> np.ndarray:
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(true > 0, np.abs(pred - true) / np.where(true > 0, true, 1), np.nan)
+
+
+def _column(rows: np.ndarray, name: str) -> np.ndarray:
+    return rows[:, BLOCK_STATISTICS.index(name)]
+
+
+BLOCK_METRICS = {
+    "in_error": lambda r: _relative_rows(_column(r, "pred_in"), _column(r, "true_in")),
+    "out_error": lambda r: _relative_rows(_column(r, "pred_out"), _column(r, "true_out")),
+    "event_f1": lambda r: _f1_rows(_column(r, "event_tp"), _column(r, "event_fp"), _column(r, "event_fn")),
+    "staff_f1": lambda r: _f1_rows(_column(r, "staff_tp"), _column(r, "staff_fp"), _column(r, "staff_fn")),
+}
+"""The metrics table's columns that :func:`block_statistics` rows give (R×K summed rows → R values; NaN where a
+metric is undefined, e.g. no true entries)."""

@@ -24,6 +24,7 @@ from lib.footfall.data import TrainingData, collect
 from lib.footfall.dedup import CandidateCollector, DedupConfig, candidate_feature, choose_threshold, pr_curve, repeat_scores
 from lib.footfall.detect import DecodeConfig, normalise
 from lib.footfall.evaluate import evaluate_sequence
+from lib.footfall.metrics import BLOCK_METRICS, block_statistics, event_blocks
 from lib.footfall.pipeline import (
     FootfallPipeline,
     Networks,
@@ -40,6 +41,7 @@ from lib.footfall.system import TrainedSystem
 from lib.footfall.tracks import CrossingEvent, Tracks
 from lib.footfall.train import TrainSettings, train_attributes, train_detector, train_reid
 from lib.runtime import set_threads
+from lib.stats import bootstrap_paired_difference
 
 OFFSET = 100_000
 """Frame and id offset between pooled sequences."""
@@ -200,19 +202,47 @@ def scores(seq: SequenceData, events: list[CrossingEvent], tracks: Tracks, toler
     return row
 
 
-def evaluate_paths(system: TrainedSystem, nets: dict[str, Networks], cfg) -> tuple[list[dict], dict]:
+def path_differences(seq: SequenceData, events: dict[str, list[CrossingEvent]], tolerance: int,
+                     block_frames: int, resamples: int = 2000, seed: int = 0) -> list[dict]:
+    """Each path's metric minus the first path's on the same (pooled) sequence, with a paired bootstrap interval
+    over time blocks of ``block_frames`` (the blocks holding any crossing, true or predicted by any path).
+
+    One row per (path, metric) for the metrics :data:`lib.footfall.metrics.BLOCK_METRICS` covers: ``estimate``,
+    ``low``, ``high`` (fractions: ×100 for points) and ``blocks``. IDF1 and the pairwise de-duplication F1 do not
+    add up over blocks (a track or a visitor spans several) and have no interval here.
+    """
+    names = list(events)
+    blocks = event_blocks([seq.events, *events.values()], block_frames)
+    staff = {i.id for i in seq.identities if i.role == "staff"}
+    stats = {p: block_statistics(events[p], seq.events, tolerance, block_frames, blocks, staff) for p in names}
+    rows = []
+    for path in names[1:]:
+        for metric, fn in BLOCK_METRICS.items():
+            d = bootstrap_paired_difference(stats[path], stats[names[0]], fn, resamples, seed=seed)
+            rows.append({"path": path, "reference": names[0], "metric": metric, "estimate": d.estimate,
+                         "low": d.low, "high": d.high, "blocks": d.n})
+    return rows
+
+
+def evaluate_paths(system: TrainedSystem, nets: dict[str, Networks], cfg) -> tuple[list[dict], dict, list[dict]]:
     """Rows per (scenario, path) and per scenario for the LineZone baseline and for the counter on the
-    same fp32 tracks; also the per-sequence outputs (for timelines) keyed by scenario."""
-    rows, kept = [], {}
+    same fp32 tracks; the per-sequence outputs (for timelines) keyed by scenario; and per scenario, each
+    path's differences from the first path with their block-bootstrap intervals (:func:`path_differences`)."""
+    rows, kept, differences = [], {}, []
     for scenario in cfg.eval_scenarios:
         sims = [simulate(scenario, seed=s, seconds=cfg.eval_seconds) for s in cfg.eval_seeds]
         outs = [run_paths(sim.frames(), {p: FootfallPipeline(n, sim.door, sim.layout.ppm, sim.info.frame_rate,
                                                              system.config) for p, n in nets.items()}) for sim in sims]
         seq = pooled([as_sequence(s) for s in sims])
+        path_events = {}
         for path in nets:
             events, by_descriptor, tracks = pooled_output([o[path] for o in outs])
+            path_events[path] = events
             rows.append({"scenario": scenario, "path": path, "system": "ours",
                          **scores(seq, events, tracks, cfg.tolerance, by_descriptor)})
+        block_frames = max(1, round(cfg.block_seconds * sims[0].info.frame_rate))
+        differences += [{"scenario": scenario, **d} for d in
+                        path_differences(seq, path_events, cfg.tolerance, block_frames, cfg.resamples)]
         first = next(iter(nets))
         line, ours = [], []
         for k, (sim, o) in enumerate(zip(sims, outs, strict=True)):
@@ -223,7 +253,7 @@ def evaluate_paths(system: TrainedSystem, nets: dict[str, Networks], cfg) -> tup
         for name, ev in (("LineZone", line), ("counter only", ours)):
             rows.append({"scenario": scenario, "path": first, "system": name, **scores(seq, ev, tracks, cfg.tolerance)})
         kept[scenario] = (sims[0], {p: outs[0][p] for p in nets})
-    return rows, kept
+    return rows, kept, differences
 
 
 def time_paths(system: TrainedSystem, nets: dict[str, Networks], frames: list[np.ndarray], sim: Simulation,
