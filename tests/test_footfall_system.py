@@ -256,3 +256,14 @@ def test_path_differences_are_paired_over_time_blocks():
     f1 = by[("int8", "event_f1")]
     assert f1["estimate"] == pytest.approx(2 * 30 / 70 - 1) and f1["high"] < 0
     assert by[("int8", "out_error")]["estimate"] > 0 == by[("int8", "in_error")]["estimate"]  # the misses are all exits
+
+
+def test_presence_run_splits_a_person_where_a_tracker_would_lose_them():
+    from lib.footfall.study import presence_run
+
+    frames = np.array([1, 2, 3, 5, 6, 20, 21, 22, 40])
+    assert presence_run(frames, 5, gap=3) == (1, 6)  # the 3→5 hole is within the gap
+    assert presence_run(frames, 21, gap=3) == (20, 22)
+    assert presence_run(frames, 40, gap=3) == (40, 40)
+    assert presence_run(frames, 30, gap=3) == (30, 30)  # a crossing frame the person is not seen in stands alone
+    assert presence_run(frames, 21, gap=20) == (1, 40)

@@ -38,6 +38,7 @@ from lib.footfall.pipeline import (
 from lib.footfall.sim import simulate
 from lib.footfall.sim.sequence import SequenceData, Simulation
 from lib.footfall.system import TrainedSystem
+from lib.footfall.tracking import TrackerConfig
 from lib.footfall.tracks import CrossingEvent, Tracks
 from lib.footfall.train import TrainSettings, train_attributes, train_detector, train_reid
 from lib.runtime import set_threads
@@ -92,13 +93,25 @@ class ThresholdStudy:
         return {"embedding": pr_curve(*self.learned), "colour/texture": pr_curve(*self.baseline)}
 
 
+def presence_run(frames: np.ndarray, frame: int, gap: int) -> tuple[int, int]:
+    """First and last frame of the run of ``frames`` (one person's observations) that holds ``frame``; a run
+    ends where the person goes unseen for more than ``gap`` frames (a tracker would drop the track there)."""
+    seen = np.unique(np.append(frames, frame))
+    breaks = np.flatnonzero(np.diff(seen) > gap)
+    starts, ends = np.r_[seen[0], seen[breaks + 1]], np.r_[seen[breaks], seen[-1]]
+    k = int(np.searchsorted(starts, frame, side="right")) - 1
+    return int(starts[k]), int(ends[k])
+
+
 def threshold_study(system: TrainedSystem, nets: Networks, cfg) -> ThresholdStudy:
     """Entry candidates of the threshold sequences, taken on the true tracks (staff left out, as the system
     leaves out staff), scored with the embedding and the baseline; thresholds of best F1 on each PR curve.
 
     Staff: the people near the door are cropped every ``role_every``-th frame as the system crops tracks; each
-    true crossing is scored with its person's mean staff probability, and the staff threshold is the best-F1
-    point over the crossings (staff F1 is scored per crossing)."""
+    true crossing is scored with the mean staff probability of its person's crops in the stretch of frames
+    around it that a tracker would keep as one track (:func:`presence_run`; not all of the person's crops: a
+    member of staff crosses many times, and the system decides per track), and the staff threshold is the
+    best-F1 point over the crossings (staff F1 is scored per crossing)."""
     learned, handmade, frames, ids, names = [], [], [], [], []
     staff_scores, staff_labels = [], []
     for k, (scenario, seed) in enumerate(pairs(cfg.threshold_scenarios, cfg.threshold_seeds)):
@@ -108,7 +121,7 @@ def threshold_study(system: TrainedSystem, nets: Networks, cfg) -> ThresholdStud
         reach = system.config.door_area_m * sim.layout.ppm
         collector = CandidateCollector(sim.door, DedupConfig(door_area_px=reach, span_margin_px=0.4 * sim.layout.ppm))
         rows = dict(sim.truth.boxes.by_frame())
-        role_sum: dict[int, np.ndarray] = {}
+        role_crops: dict[int, list[tuple[int, np.ndarray]]] = {}
         for f, image in enumerate(sim.frames(), start=1):
             idx = rows.get(f, np.zeros(0, np.int64))
             boxes, people = sim.truth.boxes.xyxy[idx], sim.truth.boxes.track_id[idx]
@@ -117,7 +130,7 @@ def threshold_study(system: TrainedSystem, nets: Networks, cfg) -> ThresholdStud
                 if len(near):
                     probs = attribute_probabilities(nets.attributes, [crop_at(image, boxes[j]) for j in near])
                     for j, p in zip(near, probs, strict=True):
-                        role_sum[int(people[j])] = role_sum.get(int(people[j]), 0) + p[:3]
+                        role_crops.setdefault(int(people[j]), []).append((f, p[:3]))
             for cand in collector.update(f, image, people, boxes):
                 if cand.track_id in staff:
                     continue
@@ -126,9 +139,12 @@ def threshold_study(system: TrainedSystem, nets: Networks, cfg) -> ThresholdStud
                 handmade.append(candidate_feature(colour_texture_batch(crops)))
                 frames.append(k * OFFSET + round(cand.entry_frame / sim.info.frame_rate * 100))  # centiseconds
                 ids.append(k * OFFSET + cand.track_id)
+        gap = round(sim.info.frame_rate * TrackerConfig().lost_track_buffer / 30)
+        seen = {int(i): sim.truth.boxes.frame[sim.truth.boxes.track_id == i] for i in np.unique(sim.truth.boxes.track_id)}
         for event in sim.truth.events:
-            s = role_sum.get(event.track_id)
-            staff_scores.append(staff_share(s) if s is not None else 0.0)
+            first, last = presence_run(seen.get(event.track_id, np.array([event.frame])), event.frame, gap)
+            probs = [p for f, p in role_crops.get(event.track_id, []) if first <= f <= last]
+            staff_scores.append(staff_share(np.sum(probs, axis=0)) if probs else 0.0)
             staff_labels.append(event.track_id in staff)
     ttl = int(system.config.ttl_seconds * 100)
     a = repeat_scores(np.array(learned), frames, ids, ttl)
