@@ -159,6 +159,7 @@ class FootfallConfig:
     """Time blocks the paired bootstrap of a path-vs-reference difference resamples (a crossing's outcome
     depends on its neighbours in time, so single events are not independent units)."""
     resamples: int = 2000
+    """Bootstrap resamples of those intervals."""
     min_event_f1: float = 0.0
     min_idf1: float = 0.0
     """Checks: every path's crossing-event F1 and IDF1 must reach these (0 = only report them: a few training

@@ -267,3 +267,12 @@ def test_presence_run_splits_a_person_where_a_tracker_would_lose_them():
     assert presence_run(frames, 40, gap=3) == (40, 40)
     assert presence_run(frames, 30, gap=3) == (30, 30)  # a crossing frame the person is not seen in stands alone
     assert presence_run(frames, 21, gap=20) == (1, 40)
+
+
+def test_path_differences_without_any_crossing_are_empty():
+    from types import SimpleNamespace
+
+    from lib.footfall.study import path_differences
+
+    seq = SimpleNamespace(events=[], identities=[])
+    assert path_differences(seq, {"fp32": [], "int8": []}, tolerance=5, block_frames=100) == []

@@ -223,12 +223,15 @@ def path_differences(seq: SequenceData, events: dict[str, list[CrossingEvent]], 
     """Each path's metric minus the first path's on the same (pooled) sequence, with a paired bootstrap interval
     over time blocks of ``block_frames`` (the blocks holding any crossing, true or predicted by any path).
 
-    One row per (path, metric) for the metrics :data:`lib.footfall.metrics.BLOCK_METRICS` covers: ``estimate``,
-    ``low``, ``high`` (fractions: ×100 for points) and ``blocks``. IDF1 and the pairwise de-duplication F1 do not
-    add up over blocks (a track or a visitor spans several) and have no interval here.
+    One row per (path, metric) for the metrics :data:`lib.footfall.metrics.BLOCK_METRICS` covers (none without
+    any crossing): ``estimate``, ``low``, ``high`` (fractions: ×100 for points) and ``blocks``. IDF1 and the
+    pairwise de-duplication F1 do not add up over blocks (a track or a visitor spans several) and have no
+    interval here.
     """
     names = list(events)
     blocks = event_blocks([seq.events, *events.values()], block_frames)
+    if len(blocks) == 0:  # no crossing at all: nothing to resample
+        return []
     staff = {i.id for i in seq.identities if i.role == "staff"}
     stats = {p: block_statistics(events[p], seq.events, tolerance, block_frames, blocks, staff) for p in names}
     rows = []
