@@ -251,6 +251,7 @@ def test_path_differences_are_paired_over_time_blocks():
                             block_frames=90, resamples=500)
     by = {(r["path"], r["metric"]): r for r in rows}
     assert {r["reference"] for r in rows} == {"fp32"} and len(rows) == 8 and by[("same", "event_f1")]["blocks"] == 14
+    assert by[("int8", "event_f1")]["outside_noise"] and not by[("same", "event_f1")]["outside_noise"]
     assert all(by[("same", m)]["estimate"] == by[("same", m)]["low"] == by[("same", m)]["high"] == 0.0
                for m in ("event_f1", "in_error", "out_error"))
     f1 = by[("int8", "event_f1")]

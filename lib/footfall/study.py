@@ -75,7 +75,8 @@ def train_system(cfg, seed: int = 0) -> tuple[TrainedSystem, TrainingData, dict[
 @dataclass(frozen=True)
 class ThresholdStudy:
     """Repeat scores and labels of the threshold sequences' entry candidates, and the chosen thresholds; the
-    staff scores (one per true crossing: its person's mean staff probability) and the staff threshold."""
+    staff scores (one per true crossing: the mean staff probability of its person's track-like stretch, see
+    :func:`threshold_study`) and the staff threshold."""
 
     learned: tuple[np.ndarray, np.ndarray]
     baseline: tuple[np.ndarray, np.ndarray]
@@ -224,7 +225,8 @@ def path_differences(seq: SequenceData, events: dict[str, list[CrossingEvent]], 
     over time blocks of ``block_frames`` (the blocks holding any crossing, true or predicted by any path).
 
     One row per (path, metric) for the metrics :data:`lib.footfall.metrics.BLOCK_METRICS` covers (none without
-    any crossing): ``estimate``, ``low``, ``high`` (fractions: ×100 for points) and ``blocks``. IDF1 and the
+    any crossing): ``estimate``, ``low``, ``high`` (fractions: ×100 for points), ``blocks`` and ``outside_noise``
+    (the interval excludes zero). IDF1 and the
     pairwise de-duplication F1 do not add up over blocks (a track or a visitor spans several) and have no
     interval here.
     """
@@ -239,7 +241,7 @@ def path_differences(seq: SequenceData, events: dict[str, list[CrossingEvent]], 
         for metric, fn in BLOCK_METRICS.items():
             d = bootstrap_paired_difference(stats[path], stats[names[0]], fn, resamples, seed=seed)
             rows.append({"path": path, "reference": names[0], "metric": metric, "estimate": d.estimate,
-                         "low": d.low, "high": d.high, "blocks": d.n})
+                         "low": d.low, "high": d.high, "blocks": d.n, "outside_noise": d.excludes_zero})
     return rows
 
 
