@@ -99,3 +99,29 @@ def test_invalid_geometry_and_config():
         Door(a=(1.0, 1.0), b=(1.0, 1.0), inside=((0.0, 0.0), (1.0, 0.0), (1.0, 1.0)))
     with pytest.raises(ValueError, match="confirm_frames"):
         CounterConfig(confirm_frames=0)
+    with pytest.raises(ValueError, match="relink"):
+        CounterConfig(relink_frames=-1)
+
+
+RELINK = CounterConfig(band_px=10.0, confirm_frames=3, span_margin_px=5.0, relink_frames=4, relink_px=30.0)
+APPROACH = [50.0, 60.0, 70.0, 80.0, 90.0]  # frames 1-5, outside, lost at y=90 in front of the line
+
+
+def test_relink_counts_a_crossing_split_between_two_track_ids():
+    # the tracker loses track 1 in front of the door and starts track 2 on the store side two frames later
+    fragments = concat(walk(1, APPROACH), walk(2, [112.0, 122.0, 132.0, 142.0, 152.0], first_frame=8))
+    assert count_crossings(fragments, DOOR, CONFIG) == []
+    counter = DoorCounter(DOOR, RELINK)
+    for frame, idx in fragments.by_frame():
+        counter.update(frame, fragments.track_id[idx], fragments.centers()[idx])
+    assert summary(counter.events) == [(8, 2, "in")]
+    assert counter.relinked == {2: 1}
+
+
+def test_relink_leaves_far_late_and_still_seen_tracks_alone():
+    inside = [112.0, 122.0, 132.0, 142.0, 152.0]
+    far = concat(walk(1, APPROACH), walk(2, inside, x=260.0, first_frame=7))  # 170 px from where 1 was lost
+    late = concat(walk(1, APPROACH), walk(2, inside, first_frame=11))  # 6 frames later: beyond relink_frames
+    beside = concat(walk(1, APPROACH + [90.0] * 8), walk(2, inside, x=160.0, first_frame=7))  # 1 is still there
+    for tracks in (far, late, beside):
+        assert count_crossings(tracks, DOOR, RELINK) == []

@@ -237,6 +237,24 @@ def test_a_track_is_staff_when_its_mean_staff_probability_reaches_the_threshold(
         assert [e.staff for e in pipeline.finish().events] == [expected]
 
 
+def test_a_relinked_track_adds_the_lost_tracks_staff_evidence() -> None:
+    from lib.footfall.pipeline import FootfallPipeline, Networks
+
+    def never(x: torch.Tensor) -> torch.Tensor:
+        raise AssertionError("no network runs in this test")
+
+    store = ((100.0, 200.0), (300.0, 200.0), (300.0, 400.0), (100.0, 400.0))
+    door = Door((100.0, 200.0), (300.0, 200.0), inside=store)
+    for relink_s, expected in ((1.0, [(2, "in", True)]), (0.0, [])):
+        pipeline = FootfallPipeline(Networks("none", never, never, never), door, ppm=70.0, fps=10.0,
+                                    config=SystemConfig(staff_threshold=0.5, relink_s=relink_s))
+        pipeline.role_sum[1] = np.array([0.1, 0.9, 0.0]) * 3  # seen as staff in front of the door, then lost
+        pipeline.role_sum[2] = np.array([0.6, 0.4, 0.0])  # one less clear crop after the door
+        for frame, (track_id, y) in enumerate([(1, 150.0), (1, 165.0), (1, 180.0), (2, 228.0), (2, 245.0)], start=1):
+            pipeline.counter.update(frame, np.array([track_id]), np.array([[200.0, y]]))
+        assert [(e.track_id, e.direction, e.staff) for e in pipeline.finish().events] == expected
+
+
 def test_path_differences_are_paired_over_time_blocks():
     from types import SimpleNamespace
 

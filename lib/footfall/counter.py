@@ -9,6 +9,12 @@ frame is the frame at which the anchor last crossed the line, not the (later) co
 
 A track first seen in the band takes the side of the line it is on as its origin, so a track that
 starts at the door (after an identity switch, or entering the view there) still counts once it commits.
+
+*Relinking* (``relink_frames > 0``): the tracker loses people most often at the door, where they cross, and
+starts them again under a new id a few frames later on the other side; neither id then goes from one side to
+the other, and the crossing is missed. A new track that appears within ``relink_px`` of where another track
+was last seen, at most ``relink_frames`` frames ago, and which that track is not seen beside, takes over that
+track's state (the nearest such track), so the person's crossing is counted once, under the new id.
 """
 
 from __future__ import annotations
@@ -37,16 +43,22 @@ class CounterConfig:
 
     ``band_px``: half-width of the band around the door line (about 0.4 m suits people seen from above);
     ``confirm_frames``: consecutive observations beyond the band before the side changes;
-    ``span_margin_px``: how far past the door's ends the band reaches along the line.
+    ``span_margin_px``: how far past the door's ends the band reaches along the line;
+    ``relink_frames`` and ``relink_px``: how long ago and how near a lost track may have been last seen for
+    a new track to continue it (module docstring; 0 frames: never).
     """
 
     band_px: float = 24.0
     confirm_frames: int = 3
     span_margin_px: float = 16.0
+    relink_frames: int = 0
+    relink_px: float = 0.0
 
     def __post_init__(self) -> None:
-        if self.band_px < 0 or self.confirm_frames < 1 or self.span_margin_px < 0:
-            raise ValueError(f"invalid counter configuration {self}: band and margin >= 0, confirm_frames >= 1")
+        if (self.band_px < 0 or self.confirm_frames < 1 or self.span_margin_px < 0 or self.relink_frames < 0
+                or self.relink_px < 0):
+            raise ValueError(f"invalid counter configuration {self}: band, margin and relink settings >= 0, "
+                             "confirm_frames >= 1")
 
 
 @dataclass
@@ -79,9 +91,16 @@ class DoorCounter:
     config: CounterConfig = field(default_factory=CounterConfig)
     states: dict[int, TrackState] = field(default_factory=dict)
     events: list[CrossingEvent] = field(default_factory=list)
+    last_seen: dict[int, tuple[int, np.ndarray]] = field(default_factory=dict)
+    """Frame and position of the tracks seen within the last ``relink_frames`` frames."""
+    relinked: dict[int, int] = field(default_factory=dict)
+    """New track id → the lost track id whose state it took over."""
 
     def update(self, frame: int, track_ids: np.ndarray, points: np.ndarray) -> list[CrossingEvent]:
         """Observe ``points`` (``(N, 2)``, pixels) of ``track_ids`` at ``frame``; return new events."""
+        points = np.asarray(points, np.float64).reshape(-1, 2)
+        if self.config.relink_frames > 0:
+            self._relink(frame, [int(t) for t in np.asarray(track_ids).tolist()], points)
         zones, distance = classify(self.door, points, self.config)
         new = []
         for track_id, zone, d in zip(np.asarray(track_ids).tolist(), zones.tolist(), distance.tolist(), strict=True):
@@ -90,6 +109,23 @@ class DoorCounter:
                 new.append(event)
         self.events.extend(new)
         return new
+
+    def _relink(self, frame: int, track_ids: list[int], points: np.ndarray) -> None:
+        """Hand each new track the state of the nearest lost one within reach (module docstring)."""
+        recent = {t: p for t, (f, p) in self.last_seen.items()
+                  if frame - f <= self.config.relink_frames and t not in track_ids and t in self.states}
+        for track_id, point in zip(track_ids, points, strict=True):
+            if track_id in self.states or not recent:
+                continue
+            distance = {t: float(np.hypot(*(point - p))) for t, p in recent.items()}
+            lost = min(distance, key=distance.__getitem__)
+            if distance[lost] <= self.config.relink_px:
+                self.states[track_id] = self.states.pop(lost)
+                self.relinked[track_id] = lost
+                del recent[lost]
+        for track_id, point in zip(track_ids, points, strict=True):
+            self.last_seen[track_id] = (frame, point)
+        self.last_seen = {t: v for t, v in self.last_seen.items() if frame - v[0] <= self.config.relink_frames}
 
     def _observe(self, frame: int, track_id: int, zone: Zone, above: bool) -> CrossingEvent | None:
         state = self.states.get(track_id)

@@ -18,7 +18,7 @@ import numpy as np
 import torch
 
 from lib.bench.timing import interleaved_rounds, summarize
-from lib.footfall.counter import CounterConfig, count_crossings, linezone_crossings
+from lib.footfall.counter import count_crossings, linezone_crossings
 from lib.footfall.crops import colour_texture_batch, crop_at
 from lib.footfall.data import TrainingData, collect
 from lib.footfall.dedup import CandidateCollector, DedupConfig, candidate_feature, choose_threshold, pr_curve, repeat_scores
@@ -31,6 +31,7 @@ from lib.footfall.pipeline import (
     Output,
     SystemConfig,
     attribute_probabilities,
+    counter_config,
     near_door,
     run_paths,
     staff_share,
@@ -247,8 +248,9 @@ def path_differences(seq: SequenceData, events: dict[str, list[CrossingEvent]], 
 
 def evaluate_paths(system: TrainedSystem, nets: dict[str, Networks], cfg) -> tuple[list[dict], dict, list[dict]]:
     """Rows per (scenario, path) and per scenario for the LineZone baseline and for the counter on the
-    same fp32 tracks; the per-sequence outputs (for timelines) keyed by scenario; and per scenario, each
-    path's differences from the first path with their block-bootstrap intervals (:func:`path_differences`)."""
+    same fp32 tracks, with and without relinking lost tracks; the per-sequence outputs (for timelines) keyed
+    by scenario; and per scenario, each path's differences from the first path with their block-bootstrap
+    intervals (:func:`path_differences`)."""
     rows, kept, differences = [], {}, []
     for scenario in cfg.eval_scenarios:
         sims = [simulate(scenario, seed=s, seconds=cfg.eval_seconds) for s in cfg.eval_seeds]
@@ -265,13 +267,14 @@ def evaluate_paths(system: TrainedSystem, nets: dict[str, Networks], cfg) -> tup
         differences += [{"scenario": scenario, **d} for d in
                         path_differences(seq, path_events, cfg.tolerance, block_frames, cfg.resamples)]
         first = next(iter(nets))
-        line, ours = [], []
+        line, ours, unlinked = [], [], []
         for k, (sim, o) in enumerate(zip(sims, outs, strict=True)):
+            counting = counter_config(system.config, sim.layout.ppm, sim.info.frame_rate)
             line += _shift_events(linezone_crossings(o[first].tracks, sim.door), k)
-            ours += _shift_events(count_crossings(o[first].tracks, sim.door,
-                                                  CounterConfig(band_px=system.config.band_m * sim.layout.ppm)), k)
+            ours += _shift_events(count_crossings(o[first].tracks, sim.door, counting), k)
+            unlinked += _shift_events(count_crossings(o[first].tracks, sim.door, replace(counting, relink_frames=0)), k)
         tracks = pooled_output([o[first] for o in outs])[2]
-        for name, ev in (("LineZone", line), ("counter only", ours)):
+        for name, ev in (("LineZone", line), ("counter only", ours), ("counter, no relink", unlinked)):
             rows.append({"scenario": scenario, "path": first, "system": name, **scores(seq, ev, tracks, cfg.tolerance)})
         kept[scenario] = (sims[0], {p: outs[0][p] for p in nets})
     return rows, kept, differences
