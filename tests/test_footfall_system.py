@@ -74,6 +74,20 @@ def test_candidate_has_three_crops_entry_frame_and_rearms_only_after_the_street(
         assert 90 <= ys[cand.entry_frame - 1] + 10 <= 110  # the box first reaches past the line (y = 100)
 
 
+def test_a_candidate_continues_under_the_track_it_was_handed_over_to() -> None:
+    config = DedupConfig(door_area_px=60, span_margin_px=10, door_queue=4, post_frames=3)
+    ys = list(range(20, 160, 8))
+    for hand_over, expected in ((True, [9]), (False, [])):
+        collector, frame, done = CandidateCollector(_door(), config), np.zeros((200, 160, 3), np.uint8), []
+        for f, y in enumerate(ys, start=1):
+            track = 7 if y < 92 else 9  # lost in front of the line, restarted as track 9 as it reaches past it
+            if hand_over and f > 1 and track == 9 and ys[f - 2] < 92:
+                collector.hand_over(7, 9)
+            done += collector.update(f, frame, np.array([track]), np.array([[70.0, y - 10.0, 90.0, y + 10.0]]))
+        assert [c.track_id for c in done] == expected
+        assert all(len(c.crops) == 3 for c in done)
+
+
 def test_orientation_rejects_any_back_and_needs_a_front() -> None:
     assert orientation_ok([0.9, 0.8, 0.7])
     assert not orientation_ok([0.9, 0.2, 0.9])  # one crop shows the back

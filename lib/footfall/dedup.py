@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -74,6 +74,14 @@ class CandidateCollector:
         d, a = self.door.signed_distance(centres), self.door.along(centres)
         level = (a >= -self.config.span_margin_px) & (a <= self.door.length + self.config.span_margin_px)
         return level & (d <= 0) & (d >= -self.config.door_area_px)
+
+    def hand_over(self, lost: int, new: int) -> None:
+        """Continue track ``lost``'s state and open candidate under track ``new``: the tracker lost a person
+        and restarted them as ``new`` (``lib.footfall.counter``'s relinking), often in the middle of an entry."""
+        if lost in self.armed and new not in self.armed:
+            self.armed[new] = self.armed.pop(lost)
+            if lost in self.open:
+                self.open[new] = replace(self.open.pop(lost), track_id=new)
 
     def update(self, frame_index: int, frame: np.ndarray, track_ids: np.ndarray, xyxy: np.ndarray) -> list[Candidate]:
         """Observe one frame; return the candidates finished at it (three crops each)."""

@@ -1,16 +1,17 @@
 """The footfall system, one frame at a time: detector → ByteTrack → door counter → entry candidates →
 attributes and embeddings → gallery. One :class:`FootfallPipeline` per deployment path.
 
-Staff: every ``role_every``-th frame, each track near the door is cropped and classified; a track is staff
-when its mean staff probability reaches ``staff_threshold`` (chosen on the threshold sequences, like the
-similarity thresholds: :func:`lib.footfall.study.threshold_study`); a track that the counter relinked to one
-the tracker lost (``relink_s``) adds that track's crops to its own. Staff events carry ``staff=True`` and no
-visitor id (staff are not visitors); an entry candidate whose track looks like staff so far is kept out of
-the gallery. Visitor ids go to entry events from the candidate of the same track nearest in time; a rejected
-candidate (back shown, or no front) leaves its entry without a visitor id, and an entry without any candidate
-gets a new one. The colour/texture descriptor runs beside the embedding on the same candidates, with its own
-gallery and threshold; ``SystemConfig.descriptor`` says whose visitor ids the events carry (the notebook picks
-the one with the better F1 on the threshold sequences, :func:`lib.footfall.study.choose_descriptor`).
+Staff: every ``role_every``-th frame, each track near the door is cropped and classified; a track is staff when
+its mean staff probability reaches ``staff_threshold`` (chosen on the threshold sequences, like the similarity
+thresholds: :func:`lib.footfall.study.threshold_study`); a track that the counter relinked to one the tracker
+lost (``relink_s``) adds that track's crops to its own and continues its entry candidate. Staff events carry
+``staff=True`` and no visitor id (staff are not visitors); an entry candidate whose track looks like staff so
+far is kept out of the gallery. Visitor ids go to entry events from the candidate of the same track nearest in
+time; a rejected candidate (back shown, or no front) leaves its entry without a visitor id, and an entry without
+any candidate gets a new one. The colour/texture descriptor runs beside the embedding on the same candidates,
+with its own gallery and threshold; ``SystemConfig.descriptor`` says whose visitor ids the events carry (the
+notebook picks the one with the better F1 on the threshold sequences,
+:func:`lib.footfall.study.choose_descriptor`).
 """
 
 from __future__ import annotations
@@ -158,7 +159,10 @@ class FootfallPipeline:
         ids, xyxy, scores = self.tracker.update(self.detector(frame_index, frame))
         for rows, value in zip(self.rows, (np.full(len(ids), frame_index), ids, xyxy, scores), strict=True):
             rows.append(value)
+        relinked = len(self.counter.relinked)
         self.counter.update(frame_index, ids, (xyxy[:, :2] + xyxy[:, 2:]) / 2)
+        for track_id, lost in list(self.counter.relinked.items())[relinked:]:  # one person: one entry candidate
+            self.collector.hand_over(lost, track_id)
         finished = self.collector.update(frame_index, frame, ids, xyxy)
         role_idx = np.flatnonzero(self._near_door(xyxy)) if frame_index % self.config.role_every == 0 else []
         crops = [crop_at(frame, xyxy[k]) for k in role_idx] + [c for cand in finished for c in cand.crops]
