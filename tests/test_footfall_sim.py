@@ -117,6 +117,18 @@ def test_frames_are_rgb_and_deterministic():
     np.testing.assert_array_equal(next(iter(simulate("jittery", seed=3, seconds=0.4).frames())), frames[0])
 
 
+def test_frames_at_paints_the_same_pixels_for_the_chosen_frames_alone():
+    sim = simulate("busy", seed=2, seconds=3.0)  # people on screen, camera shake
+    frames = list(sim.frames())
+    chosen = [30, 2, 17, 17]  # any order, repeats: each frame once, in increasing order
+    got = list(sim.frames_at(chosen))
+    assert [i for i, _ in got] == [2, 17, 30]
+    for i, frame in got:
+        np.testing.assert_array_equal(frame, frames[i - 1])
+    with pytest.raises(ValueError, match="frames 1..30"):
+        next(sim.frames_at([0, 5]))
+
+
 def test_loader_errors_name_the_file_and_the_fix(tmp_path, written):
     _, root = written
     with pytest.raises(FileNotFoundError, match="does not exist.*python -m lib.footfall.sim"):

@@ -6,7 +6,7 @@ camera shake moves every person and occluder by the frame's offset.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 import cv2
@@ -45,11 +45,13 @@ def gait_phase(xy: np.ndarray) -> np.ndarray:
     return 2 * np.pi * np.cumsum(step) / 1.4
 
 
-def frame_poses(agents: list[Agent], layout: Layout, n_frames: int, shake: np.ndarray) -> Iterator[list[Pose]]:
-    """For frame indices ``0 .. n_frames - 1``: the poses of everyone present, in drawing order."""
+def frame_poses(agents: list[Agent], layout: Layout, n_frames: int, shake: np.ndarray,
+                frames: Iterable[int] | None = None) -> Iterator[list[Pose]]:
+    """For frame indices ``0 .. n_frames - 1`` (or only ``frames``, in their order): the poses of everyone
+    present, in drawing order."""
     order = sorted(range(len(agents)), key=lambda i: (agents[i].appearance.size, agents[i].id))
     phases = [gait_phase(a.xy) for a in agents]
-    for f in range(n_frames):
+    for f in range(n_frames) if frames is None else frames:
         poses = []
         for i in order:
             a = agents[i]

@@ -162,21 +162,29 @@ class Renderer:
 
     def frames(self, n_frames: int) -> Iterator[np.ndarray]:
         """RGB frames for frame indices ``0 .. n_frames - 1``."""
-        h, w, m = self.layout.height, self.layout.width, self.margin
         for f, poses in enumerate(frame_poses(self.agents, self.layout, n_frames, self.shake)):
-            dx, dy = self.shake[f]
-            img = self.background[m - dy:m - dy + h, m - dx:m - dx + w].copy()
-            for pose in poses:
-                self._shadow(img, pose)
-            for pose in poses:
-                self._person(img, pose)
-            for o in self.layout.occluders:
-                part = occluder_part(o, self.layout, self.shake[f])
-                self._paste(img, [part], lambda p, u, v, o=o: np.broadcast_to(np.asarray(o.color, np.float32), u.shape + (3,)),
-                            part.center, part.angle)
-            img = cv2.multiply(img, self.light, scale=1 / 128)
-            k = f % len(self.noise_up)
-            yield cv2.subtract(cv2.add(img, self.noise_up[k]), self.noise_down[k])
+            yield self._paint(f, poses)
+
+    def frames_at(self, n_frames: int, indices: list[int]) -> Iterator[np.ndarray]:
+        """The frames of ``indices`` (0-based, increasing, below ``n_frames``) alone, the same pixels as
+        :meth:`frames` paints for them: every frame is painted from the scene and its own poses only."""
+        yield from map(self._paint, indices, frame_poses(self.agents, self.layout, n_frames, self.shake, indices))
+
+    def _paint(self, f: int, poses: list[Pose]) -> np.ndarray:
+        h, w, m = self.layout.height, self.layout.width, self.margin
+        dx, dy = self.shake[f]
+        img = self.background[m - dy:m - dy + h, m - dx:m - dx + w].copy()
+        for pose in poses:
+            self._shadow(img, pose)
+        for pose in poses:
+            self._person(img, pose)
+        for o in self.layout.occluders:
+            part = occluder_part(o, self.layout, self.shake[f])
+            self._paste(img, [part], lambda p, u, v, o=o: np.broadcast_to(np.asarray(o.color, np.float32), u.shape + (3,)),
+                        part.center, part.angle)
+        img = cv2.multiply(img, self.light, scale=1 / 128)
+        k = f % len(self.noise_up)
+        return cv2.subtract(cv2.add(img, self.noise_up[k]), self.noise_down[k])
 
     def _shadow(self, img: np.ndarray, pose: Pose) -> None:
         torso = next(p for p in pose.parts if p.name == "torso")

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import configparser
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -71,8 +71,18 @@ class Simulation:
 
     def frames(self) -> Iterator[np.ndarray]:
         """RGB uint8 frames, first to last."""
-        renderer = Renderer(self.layout, self.look, self.agents, self.shake, _rng(self.seed, "render"))
-        return renderer.frames(self.info.length)
+        return self._renderer().frames(self.info.length)
+
+    def frames_at(self, indices: Iterable[int]) -> Iterator[tuple[int, np.ndarray]]:
+        """``(index, RGB uint8 frame)`` for the 1-based ``indices`` only (in increasing order), the same pixels
+        as :meth:`frames` gives them, without painting the frames in between."""
+        wanted = sorted(set(indices))
+        if wanted and (wanted[0] < 1 or wanted[-1] > self.info.length):
+            raise ValueError(f"{self.info.name} has frames 1..{self.info.length}; asked for {wanted[0]}..{wanted[-1]}")
+        return zip(wanted, self._renderer().frames_at(self.info.length, [f - 1 for f in wanted]), strict=True)
+
+    def _renderer(self) -> Renderer:
+        return Renderer(self.layout, self.look, self.agents, self.shake, _rng(self.seed, "render"))
 
 
 def simulate(scenario: str | Scenario = "busy", seed: int = 0, seconds: float = 20.0) -> Simulation:
