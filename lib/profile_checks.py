@@ -95,16 +95,18 @@ def _check_footfall(where: str, ff: Any, backends: Collection[str]) -> None:
     for key, seeds in lists.items():
         if not seeds:
             raise ValueError(f"{where}: footfall.{key} is empty")
-    for a, b in (("train_seeds", "threshold_seeds"), ("train_seeds", "eval_seeds"), ("threshold_seeds", "eval_seeds")):
+    lists["crop_seeds"] = set(ff.crop_seeds)
+    for a, b in (("train_seeds", "threshold_seeds"), ("train_seeds", "eval_seeds"), ("threshold_seeds", "eval_seeds"),
+                 ("crop_seeds", "threshold_seeds"), ("crop_seeds", "eval_seeds")):
         shared = lists[a] & lists[b]
         if shared:
             raise ValueError(f"{where}: footfall.{a} and footfall.{b} share seeds {sorted(shared)}: a sequence that "
                              "trained a network or chose a threshold must never be scored")
     _at_least(where, 1, **{f"footfall.{k}": getattr(ff, k) for k in (
-        "detector_steps", "detector_batch", "crop_steps", "crop_batch", "timing_frames", "timing_rounds",
-        "gif_frames", "threads")})
-    _at_least(where, 0, **{"footfall.tolerance": ff.tolerance})
-    for key in ("train_seconds", "threshold_seconds", "eval_seconds", "lr", "gallery_ttl_s", "scale"):
+        "detector_steps", "detector_batch", "crop_steps", "attribute_steps", "crop_batch", "crop_stride",
+        "timing_frames", "timing_rounds", "gif_frames", "threads")})
+    _at_least(where, 0, **{"footfall.tolerance": ff.tolerance, "footfall.crop_sequences": ff.crop_sequences})
+    for key in ("train_seconds", "crop_seconds", "threshold_seconds", "eval_seconds", "lr", "gallery_ttl_s", "scale"):
         if not getattr(ff, key) > 0:
             raise ValueError(f"{where}: footfall.{key} = {getattr(ff, key)} must be positive")
 

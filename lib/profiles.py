@@ -140,7 +140,18 @@ class FootfallConfig:
     detector_steps: int = 300
     detector_batch: int = 16
     crop_steps: int = 250
+    """Training steps of the embedding network."""
+    attribute_steps: int = 250
+    """Training steps of the attribute (role, front) classifier."""
     crop_batch: int = 48
+    crop_seeds_from: int = 1100
+    crop_sequences: int = 0
+    """More sequences (seeds ``crop_seeds_from`` onwards, scenarios cycling like the training ones) whose crops
+    only train the two crop networks: staff wear one uniform per store (sequence), so a role classifier needs
+    many stores, not many frames of a few."""
+    crop_seconds: float = 10.0
+    crop_stride: int = 6
+    """Crops of every ``crop_stride``-th frame of those sequences (neighbouring frames add little)."""
     lr: float = 0.005
     gallery_ttl_s: float = 120.0
     paths: tuple[str, ...] = ("fp32", "ov-int8")
@@ -164,6 +175,11 @@ class FootfallConfig:
     min_idf1: float = 0.0
     """Checks: every path's crossing-event F1 and IDF1 must reach these (0 = only report them: a few training
     steps on `smoke` need not find anyone)."""
+
+    @property
+    def crop_seeds(self) -> tuple[int, ...]:
+        """Seeds of the crop-only training sequences."""
+        return tuple(range(self.crop_seeds_from, self.crop_seeds_from + self.crop_sequences))
 
 
 @dataclass(frozen=True)

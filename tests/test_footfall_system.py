@@ -141,6 +141,20 @@ def test_network_shapes_and_backward() -> None:
         create_model("attr_tiny", num_classes=3)
 
 
+def test_attribute_network_sees_the_centre_of_the_crop_only() -> None:
+    torch.manual_seed(0)
+    attr = create_model("attr_tiny").eval()
+    crops = torch.randn(2, 3, 64, 64)
+    changed = crops.clone()
+    changed[..., :16, :] = changed[..., 48:, :] = changed[..., :, :16] = changed[..., :, 48:] = 5.0
+    with torch.no_grad():
+        assert torch.equal(attr(crops), attr(changed))
+        assert torch.equal(attr(crops), attr(crops[..., 16:48, 16:48]))
+        centre = changed.clone()
+        centre[..., 30:34, 30:34] = -5.0
+        assert not torch.allclose(attr(changed), attr(centre))
+
+
 def test_count_cli_on_a_tiny_sequence(tmp_path) -> None:
     torch.manual_seed(0)
     system = TrainedSystem(*(create_model(n).eval() for n in ("centernet_tiny", "reid_tiny", "attr_tiny")),
@@ -163,11 +177,14 @@ def test_footfall_seed_lists_are_disjoint(name: str) -> None:
     train, threshold, evaluation = set(ff.train_seeds), set(ff.threshold_seeds), set(ff.eval_seeds)
     assert train and threshold and evaluation
     assert not train & threshold and not train & evaluation and not threshold & evaluation
+    assert not set(ff.crop_seeds) & (threshold | evaluation)
 
 
 def test_profile_refuses_shared_seeds_and_unknown_scenarios() -> None:
     with pytest.raises(ValueError, match="share seeds"):
         load_profile("smoke", {"footfall": {"eval_seeds": [1000]}})
+    with pytest.raises(ValueError, match="crop_seeds and footfall.threshold_seeds"):
+        load_profile("smoke", {"footfall": {"crop_seeds_from": 1999, "crop_sequences": 2}})
     with pytest.raises(ValueError, match="footfall.eval_scenarios"):
         load_profile("smoke", {"footfall": {"eval_scenarios": ["crowded"]}})
     with pytest.raises(ValueError, match="footfall.paths"):
@@ -197,6 +214,19 @@ def test_training_uses_its_own_threads_and_gives_the_deployed_count_back(monkeyp
         assert len(losses["detector"]) == 1 and isinstance(system.detector, torch.nn.Module)
     finally:
         torch.set_num_threads(previous)
+
+
+def test_crop_only_sequences_add_crops_with_their_own_identities_and_no_detector_frames() -> None:
+    from lib.footfall.data import collect
+
+    base = collect([("busy", 1000)], 3.0)
+    extra = collect([("busy", 1100), ("occluded", 1101)], 3.0, frame_stride=0, crop_stride=4)
+    assert len(extra.frames) == 0 and extra.frames.shape[1:] == base.frames.shape[1:] and len(extra.crops) > 0
+    both = base.with_crops(extra)
+    assert np.array_equal(both.frames, base.frames) and len(both.boxes) == len(base.boxes)
+    assert len(both.crops) == len(base.crops) + len(extra.crops) == len(both.role) == len(both.front)
+    # a person of one sequence is never the same identity as a person of another
+    assert len(np.unique(both.identity)) == len(np.unique(base.identity)) + len(np.unique(extra.identity))
 
 
 def test_descriptor_is_the_one_with_the_better_threshold_f1() -> None:

@@ -9,7 +9,7 @@ courier) and whether the person faces the camera, all from the simulator's truth
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -41,11 +41,20 @@ class TrainingData:
                 "crops_per_role": {r: int((self.role == i).sum()) for r, i in ROLE_INDEX.items()},
                 "front_share": round(float(self.front.mean()), 3) if len(self.front) else 0.0}
 
+    def with_crops(self, other: TrainingData) -> TrainingData:
+        """These detector frames, and the crops of both (``other``'s identities kept apart from these)."""
+        offset = int(self.identity.max()) + 1 if len(self.identity) else 0
+        return replace(self, crops=np.concatenate([self.crops, other.crops]),
+                       identity=np.concatenate([self.identity, other.identity + offset]),
+                       role=np.concatenate([self.role, other.role]), front=np.concatenate([self.front, other.front]),
+                       sequences=self.sequences + other.sequences)
+
 
 def collect(pairs: Iterable[tuple[str, int]], seconds: float, frame_stride: int = 2, crop_stride: int = 3,
             scale: float = 0.5, min_visibility: float = 0.6) -> TrainingData:
     """Simulate and render each ``(scenario, seed)``; keep every ``frame_stride``-th frame for the detector and
-    crops of the people at least ``min_visibility`` visible every ``crop_stride``-th frame."""
+    crops of the people at least ``min_visibility`` visible every ``crop_stride``-th frame (``frame_stride = 0``:
+    crops only)."""
     frames, boxes, crops, identity, role, front, names = [], [], [], [], [], [], []
     for k, (scenario, seed) in enumerate(pairs):
         sim = simulate(scenario, seed=seed, seconds=seconds)
@@ -56,10 +65,11 @@ def collect(pairs: Iterable[tuple[str, int]], seconds: float, frame_stride: int 
         rows = dict(truth.boxes.by_frame())
         empty = np.zeros(0, np.int64)
         xyxy = truth.boxes.xyxy
-        used = (f for f in range(1, sim.info.length + 1) if f % frame_stride == 0 or f % crop_stride == 0)
+        detector_frame = (lambda f: f % frame_stride == 0) if frame_stride else (lambda f: False)
+        used = (f for f in range(1, sim.info.length + 1) if detector_frame(f) or f % crop_stride == 0)
         for f, image in sim.frames_at(used):  # the frames neither list uses are never painted
             idx = rows.get(f, empty)
-            if f % frame_stride == 0:
+            if detector_frame(f):
                 frames.append(prepare_frame(image, scale, size))
                 boxes.append(xyxy[idx])
             if f % crop_stride == 0:
@@ -69,5 +79,6 @@ def collect(pairs: Iterable[tuple[str, int]], seconds: float, frame_stride: int 
                 identity.append(k * 100_000 + ids)
                 role.append(np.array([roles[int(i)] for i in ids], np.int64))
                 front.append(truth.front[keep])
-    return TrainingData(np.stack(frames), boxes, np.concatenate(crops), np.concatenate(identity),
+    detector_frames = np.stack(frames) if frames else np.zeros((0, *size, 3), np.uint8)
+    return TrainingData(detector_frames, boxes, np.concatenate(crops), np.concatenate(identity),
                         np.concatenate(role), np.concatenate(front).astype(bool), tuple(names), scale)

@@ -1,11 +1,11 @@
 """Notebook 06's steps as functions: train the system, choose the similarity thresholds, evaluate every
 deployment path per scenario, and time the paths end to end.
 
-Seeds: the networks train on ``train_seeds``, the thresholds are chosen on ``threshold_seeds`` and everything
-is scored on ``eval_seeds``; the three lists are disjoint (``lib.profile_checks``). Sequence ``i`` of a list
-uses scenario ``scenarios[i % len(scenarios)]`` for training and thresholds; evaluation runs every seed in
-every evaluation scenario. Scores per scenario pool that scenario's evaluation sequences (frames and ids are
-offset so that sequences never mix).
+Seeds: the networks train on ``train_seeds`` (the crop networks also on ``crop_seeds``), the thresholds are
+chosen on ``threshold_seeds`` and everything is scored on ``eval_seeds``; no scored sequence trained or chose
+anything (``lib.profile_checks``). Sequence ``i`` of a list uses scenario ``scenarios[i % len(scenarios)]``
+for training and thresholds; evaluation runs every seed in every evaluation scenario. Scores per scenario pool
+that scenario's evaluation sequences (frames and ids are offset so that sequences never mix).
 """
 
 from __future__ import annotations
@@ -55,20 +55,24 @@ def pairs(scenarios: Sequence[str], seeds: Sequence[int]) -> list[tuple[str, int
 
 
 def train_system(cfg, seed: int = 0) -> tuple[TrainedSystem, TrainingData, dict[str, list[float]]]:
-    """Simulate the training sequences and train the three networks (``cfg``: a profile's ``footfall``) on
-    ``cfg.train_threads`` threads; the caller's thread count is restored afterwards."""
+    """Simulate the training sequences (and the crop-only ones) and train the three networks (``cfg``: a
+    profile's ``footfall``) on ``cfg.train_threads`` threads; the caller's thread count is restored afterwards."""
     data = collect(pairs(cfg.train_scenarios, cfg.train_seeds), cfg.train_seconds, scale=cfg.scale)
+    if cfg.crop_sequences:
+        data = data.with_crops(collect(pairs(cfg.train_scenarios, cfg.crop_seeds), cfg.crop_seconds, frame_stride=0,
+                                       crop_stride=cfg.crop_stride, scale=cfg.scale))
     deployed_threads = torch.get_num_threads()
     set_threads(cfg.train_threads)
     try:
         det, det_loss = train_detector(data, TrainSettings(cfg.detector_steps, cfg.detector_batch, cfg.lr, seed))
         reid, reid_loss = train_reid(data, TrainSettings(cfg.crop_steps, cfg.crop_batch, cfg.lr, seed))
-        attr, attr_loss = train_attributes(data, TrainSettings(cfg.crop_steps, cfg.crop_batch, cfg.lr, seed))
+        attr, attr_loss = train_attributes(data, TrainSettings(cfg.attribute_steps, cfg.crop_batch, cfg.lr, seed))
     finally:
         torch.set_num_threads(deployed_threads)
     config = SystemConfig(decode=DecodeConfig(scale=cfg.scale), ttl_seconds=cfg.gallery_ttl_s)
     provenance = {"train_seeds": list(cfg.train_seeds), "train_scenarios": list(cfg.train_scenarios),
-                  "train_seconds": cfg.train_seconds, "data": data.summary(), "synthetic": True}
+                  "train_seconds": cfg.train_seconds, "crop_seeds": list(cfg.crop_seeds), "crop_seconds": cfg.crop_seconds,
+                  "data": data.summary(), "synthetic": True}
     return TrainedSystem(det, reid, attr, config, provenance), data, {"detector": det_loss, "reid": reid_loss,
                                                                         "attributes": attr_loss}
 

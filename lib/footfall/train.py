@@ -132,6 +132,9 @@ def train_attributes(data: TrainingData, s: TrainSettings) -> tuple[nn.Module, l
     No class balancing: inverse-frequency loss weights with √-inverse-frequency sampling made the classifier
     call customers staff. Per-crop staff F1 on held-out crops (sequences 3000-3001), 250 steps, two training
     seeds: 0.47 and 0.40 balanced (precision 0.31 and 0.25, recall 0.97-0.98), 0.54 and 0.51 unbalanced.
+    What it lacked was stores: each dresses its staff in one uniform, and with 16 training sequences the
+    classifier learnt "dark clothes are staff". With the crops of 96 more sequences and 2000 steps: 0.94 and
+    0.91 on whole crops, 0.94 and 0.91 on their central 32×32 pixels (``attr_tiny``'s view, half the time).
     """
     torch.manual_seed(s.seed)
     rng = np.random.default_rng(s.seed)

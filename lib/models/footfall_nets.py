@@ -7,7 +7,9 @@
 * ``reid_tiny`` (:class:`CropNet`): an appearance embedding of a ``N×3×64×64`` person crop, ``N×dim`` raw
   features (L2-normalise before comparing).
 * ``attr_tiny`` (:class:`CropNet`): attribute logits of a crop, ``N×4``: role (customer, staff, courier;
-  softmax over the first three) and facing the camera (front, a sigmoid logit).
+  softmax over the first three) and facing the camera (front, a sigmoid logit). It looks at the central 32×32
+  pixels only: from above a person is about 30 px, and what tells the role (uniform, cap) and the facing
+  (face or hair) is on them, not around them.
 
 The models know neither how they are trained nor how they are deployed.
 """
@@ -64,13 +66,16 @@ class CenterNetTiny(nn.Module):
 
 
 class CropNet(nn.Module):
-    """A five-convolution backbone over a person crop, global average pooling and a linear layer to ``num_classes``."""
+    """A five-convolution backbone over a person crop, global average pooling and a linear layer to ``num_classes``.
 
-    def __init__(self, name: str, num_classes: int, in_chans: int = 3, width: int = 16) -> None:
+    ``view``: look at the central ``view × view`` pixels of the crop only (``None``: all of it).
+    """
+
+    def __init__(self, name: str, num_classes: int, in_chans: int = 3, width: int = 16, view: int | None = None) -> None:
         super().__init__()
         if num_classes < 1:
             raise ValueError(f"{name}: num_classes must be positive, got {num_classes}")
-        self.name, self.num_classes = name, num_classes
+        self.name, self.num_classes, self.view = name, num_classes, view
         w = width
         self.features = nn.Sequential(conv_bn(in_chans, w, 2), conv_bn(w, 2 * w, 2), conv_bn(2 * w, 2 * w),
                                       conv_bn(2 * w, 4 * w, 2), conv_bn(4 * w, 4 * w))
@@ -78,6 +83,12 @@ class CropNet(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         check_input_size(x, self.name)
+        if self.view is not None:
+            if min(x.shape[-2:]) < self.view:
+                raise ValueError(f"{self.name} looks at the central {self.view}×{self.view} pixels; got a "
+                                 f"{x.shape[-2]}×{x.shape[-1]} input: crop at least {self.view} px")
+            top, left = (x.shape[-2] - self.view) // 2, (x.shape[-1] - self.view) // 2
+            x = x[..., top:top + self.view, left:left + self.view]
         return self.fc(self.features(x).mean(dim=(2, 3)))
 
 
@@ -93,4 +104,4 @@ def reid_tiny(num_classes: int = 32, in_chans: int = 3, width: int = 16) -> Crop
 def attr_tiny(num_classes: int = len(ATTRIBUTES), in_chans: int = 3, width: int = 16) -> CropNet:
     if num_classes != len(ATTRIBUTES):
         raise ValueError(f"attr_tiny predicts {len(ATTRIBUTES)} attributes {ATTRIBUTES}; got num_classes={num_classes}")
-    return CropNet("attr_tiny", num_classes, in_chans, width)
+    return CropNet("attr_tiny", num_classes, in_chans, width, view=32)
