@@ -18,7 +18,7 @@ from lib.footfall.dedup import (
 )
 from lib.footfall.detect import DecodeConfig, decode, encode_targets
 from lib.footfall.geometry import Door
-from lib.footfall.pipeline import SystemConfig
+from lib.footfall.pipeline import SystemConfig, staff_share
 from lib.footfall.sim import simulate, write_sequence
 from lib.footfall.system import TrainedSystem, load_system
 from lib.footfall.tracks import read_events
@@ -276,9 +276,29 @@ def test_a_track_is_staff_when_its_mean_staff_probability_reaches_the_threshold(
         pipeline = FootfallPipeline(Networks("none", never, never, never), door, ppm=70.0, fps=10.0,
                                     config=SystemConfig(staff_threshold=threshold))
         # two crops: staff probability 0.2 and 0.6, mean 0.4 (the customer class wins the argmax of the sum)
-        pipeline.role_sum[1] = np.array([0.8, 0.2, 0.0]) + np.array([0.3, 0.6, 0.1])
+        pipeline.role_crops[1] = [(9, np.array([0.8, 0.2, 0.0])), (12, np.array([0.3, 0.6, 0.1]))]
         pipeline.counter.events.append(CrossingEvent(12, 1, "out"))
         assert [e.staff for e in pipeline.finish().events] == [expected]
+
+
+def test_a_crossing_is_judged_by_its_tracks_crops_near_it() -> None:
+    """A track that the tracker moved from a member of staff to a customer: each crossing by its own crops."""
+    from lib.footfall.pipeline import FootfallPipeline, Networks, staff_share_near
+    from lib.footfall.tracks import CrossingEvent
+
+    def never(x: torch.Tensor) -> torch.Tensor:
+        raise AssertionError("no network runs in this test")
+
+    staff, customer = np.array([0.05, 0.95, 0.0]), np.array([0.9, 0.1, 0.0])
+    crops = [(f, staff) for f in range(3, 30, 3)] + [(f, customer) for f in range(60, 300, 3)]
+    door = Door((100.0, 200.0), (300.0, 200.0), inside=((100.0, 200.0), (300.0, 200.0), (300.0, 400.0), (100.0, 400.0)))
+    pipeline = FootfallPipeline(Networks("none", never, never, never), door, ppm=70.0, fps=10.0,
+                                config=SystemConfig(staff_threshold=0.5, staff_window_s=2.0))
+    pipeline.role_crops[1] = crops
+    pipeline.counter.events += [CrossingEvent(20, 1, "in"), CrossingEvent(200, 1, "out")]
+    assert [e.staff for e in pipeline.finish().events] == [True, False]  # the whole track's mean is 0.19
+    assert staff_share_near(crops, 500, 20) == pytest.approx(staff_share(np.sum([p for _, p in crops], axis=0)))
+    assert staff_share_near([], 20, 20) is None
 
 
 def test_a_relinked_track_adds_the_lost_tracks_staff_evidence() -> None:
@@ -292,8 +312,8 @@ def test_a_relinked_track_adds_the_lost_tracks_staff_evidence() -> None:
     for relink_s, expected in ((1.0, [(2, "in", True)]), (0.0, [])):
         pipeline = FootfallPipeline(Networks("none", never, never, never), door, ppm=70.0, fps=10.0,
                                     config=SystemConfig(staff_threshold=0.5, relink_s=relink_s))
-        pipeline.role_sum[1] = np.array([0.1, 0.9, 0.0]) * 3  # seen as staff in front of the door, then lost
-        pipeline.role_sum[2] = np.array([0.6, 0.4, 0.0])  # one less clear crop after the door
+        pipeline.role_crops[1] = [(f, np.array([0.1, 0.9, 0.0])) for f in (1, 2, 3)]  # seen as staff, then lost
+        pipeline.role_crops[2] = [(4, np.array([0.6, 0.4, 0.0]))]  # one less clear crop after the door
         for frame, (track_id, y) in enumerate([(1, 150.0), (1, 165.0), (1, 180.0), (2, 228.0), (2, 245.0)], start=1):
             pipeline.counter.update(frame, np.array([track_id]), np.array([[200.0, y]]))
         assert [(e.track_id, e.direction, e.staff) for e in pipeline.finish().events] == expected

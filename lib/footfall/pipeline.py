@@ -1,10 +1,12 @@
 """The footfall system, one frame at a time: detector → ByteTrack → door counter → entry candidates →
 attributes and embeddings → gallery. One :class:`FootfallPipeline` per deployment path.
 
-Staff: every ``role_every``-th frame, each track near the door is cropped and classified; a track is staff when
-its mean staff probability reaches ``staff_threshold`` (chosen on the threshold sequences, like the similarity
-thresholds: :func:`lib.footfall.study.threshold_study`); a track that the counter relinked to one the tracker
-lost (``relink_s``) adds that track's crops to its own and continues its entry candidate. Staff events carry
+Staff: every ``role_every``-th frame, each track near the door is cropped and classified; a crossing is staff's
+when the mean staff probability of its track's crops within ``staff_window_s`` of it reaches ``staff_threshold``
+(chosen on the threshold sequences, like the similarity thresholds: :func:`lib.footfall.study.threshold_study`).
+Only the crops near the crossing: a tracker that swaps ids between people hands one track several people's
+crops. A track that the counter relinked to one the tracker lost (``relink_s``) adds that track's crops to its
+own and continues its entry candidate. Staff events carry
 ``staff=True`` and no visitor id (staff are not visitors); an entry candidate whose track looks like staff so
 far is kept out of the gallery. Visitor ids go to entry events from the candidate of the same track nearest in
 time; a rejected candidate (back shown, or no front) leaves its entry without a visitor id, and an entry without
@@ -60,7 +62,10 @@ class SystemConfig:
     descriptor: str = "embedding"
     """Whose visitor ids the events carry: ``embedding`` (learned) or ``colour`` (colour/texture)."""
     staff_threshold: float = 0.5
-    """A track is staff when its mean staff probability is at least this."""
+    """A crossing is staff's when the mean staff probability of its track's crops near it is at least this."""
+    staff_window_s: float = 2.0
+    """Crops of the track within this many seconds of the crossing decide it (all the track's crops when none
+    is that near)."""
     ttl_seconds: float = 120.0
     role_every: int = 3
     band_m: float = 0.4
@@ -117,6 +122,19 @@ def staff_share(role_sum: np.ndarray) -> float:
     return float(role_sum[1] / role_sum.sum())
 
 
+RoleCrops = list[tuple[int, np.ndarray]]
+"""One track's classified crops: ``(frame, role probabilities)``."""
+
+
+def staff_share_near(crops: RoleCrops, frame: int, window: int) -> float | None:
+    """Mean staff probability of the ``crops`` at most ``window`` frames from ``frame`` (of all of them when none
+    is that near); ``None`` without crops."""
+    if not crops:
+        return None
+    near = [p for f, p in crops if abs(f - frame) <= window] or [p for _, p in crops]
+    return staff_share(np.sum(near, axis=0))
+
+
 def attribute_probabilities(attributes: Net, crops: list[np.ndarray]) -> np.ndarray:
     """``(K, 4)``: role probabilities (customer, staff, courier) and the front probability of each crop."""
     out = attributes(normalise(np.stack(crops))).numpy()
@@ -140,7 +158,8 @@ class FootfallPipeline:
                             ttl_frames=int(config.ttl_seconds * fps), threshold=config.threshold)
         self.collector = CandidateCollector(door, dedup)
         self.gallery, self.baseline = Gallery(dedup.ttl_frames), Gallery(dedup.ttl_frames)
-        self.role_sum: dict[int, np.ndarray] = {}
+        self.role_crops: dict[int, RoleCrops] = {}
+        self.staff_window = round(config.staff_window_s * fps)
         self.decisions: list[Decision] = []
         self.rows: tuple[list, list, list, list] = ([], [], [], [])
 
@@ -150,9 +169,9 @@ class FootfallPipeline:
     def _attributes(self, crops: list[np.ndarray]) -> np.ndarray:
         return attribute_probabilities(self.nets.attributes, crops)
 
-    def _is_staff(self, track_id: int) -> bool:
-        s = self.role_sum.get(track_id)
-        return s is not None and staff_share(s) >= self.config.staff_threshold
+    def _is_staff(self, track_id: int, frame: int) -> bool:
+        share = staff_share_near(self.role_crops.get(track_id, []), frame, self.staff_window)
+        return share is not None and share >= self.config.staff_threshold
 
     def step(self, frame_index: int, frame: np.ndarray) -> None:
         """Process one RGB frame (1-based index)."""
@@ -170,7 +189,7 @@ class FootfallPipeline:
             return
         attrs = self._attributes(crops)
         for k, a in zip(role_idx, attrs, strict=False):
-            self.role_sum[int(ids[k])] = self.role_sum.get(int(ids[k]), 0) + a[:3]
+            self.role_crops.setdefault(int(ids[k]), []).append((frame_index, a[:3]))
         cand_attrs = attrs[len(role_idx):]
         if finished:
             cand_crops = np.stack([c for cand in finished for c in cand.crops])
@@ -178,11 +197,11 @@ class FootfallPipeline:
             handmade = colour_texture_batch(cand_crops)
         for n, cand in enumerate(finished):
             rows = slice(3 * n, 3 * n + 3)
-            self.role_sum[cand.track_id] = self.role_sum.get(cand.track_id, 0) + cand_attrs[rows, :3].sum(0)
+            self.role_crops.setdefault(cand.track_id, []).extend((cand.entry_frame, a[:3]) for a in cand_attrs[rows])
             self._decide(cand.track_id, cand.entry_frame, cand_attrs[rows, 3], learned[rows], handmade[rows])
 
     def _decide(self, track_id: int, entry_frame: int, front: np.ndarray, learned: np.ndarray, handmade: np.ndarray) -> None:
-        decision = Decision(track_id, entry_frame, orientation_ok(front), self._is_staff(track_id))
+        decision = Decision(track_id, entry_frame, orientation_ok(front), self._is_staff(track_id, entry_frame))
         if decision.accepted and not decision.staff:
             decision.visitor, _, decision.similarity = self.gallery.match(candidate_feature(learned), entry_frame,
                                                                           self.config.threshold)
@@ -193,12 +212,12 @@ class FootfallPipeline:
     def finish(self) -> Output:
         """Label the counter's events with staff flags and visitor ids."""
         for track_id, lost in self.counter.relinked.items():  # in order, so chains of relinks add up
-            if lost in self.role_sum:  # one person to the counter: one body of staff evidence
-                self.role_sum[track_id] = self.role_sum.get(track_id, 0) + self.role_sum[lost]
+            if lost in self.role_crops:  # one person to the counter: one body of staff evidence
+                self.role_crops[track_id] = self.role_crops[lost] + self.role_crops.get(track_id, [])
         window = int(3 * self.fps)
         events, baseline, fresh = [], [], 1_000_000
         for e in sorted(self.counter.events, key=lambda e: (e.frame, e.track_id)):
-            staff = self._is_staff(e.track_id)
+            staff = self._is_staff(e.track_id, e.frame)
             visitor = base = None
             if e.direction == "in" and not staff:
                 near = [d for d in self.decisions if d.track_id == e.track_id and abs(d.entry_frame - e.frame) <= window]

@@ -34,7 +34,7 @@ from lib.footfall.pipeline import (
     counter_config,
     near_door,
     run_paths,
-    staff_share,
+    staff_share_near,
 )
 from lib.footfall.sim import simulate
 from lib.footfall.sim.sequence import SequenceData, Simulation
@@ -114,10 +114,10 @@ def threshold_study(system: TrainedSystem, nets: Networks, cfg) -> ThresholdStud
     leaves out staff), scored with the embedding and the baseline; thresholds of best F1 on each PR curve.
 
     Staff: the people near the door are cropped every ``role_every``-th frame as the system crops tracks; each
-    true crossing is scored with the mean staff probability of its person's crops in the stretch of frames
-    around it that a tracker would keep as one track (:func:`presence_run`; not all of the person's crops: a
-    member of staff crosses many times, and the system decides per track), and the staff threshold is the
-    best-F1 point over the crossings (staff F1 is scored per crossing)."""
+    true crossing is scored as the system scores it, with the mean staff probability of its person's crops
+    within ``staff_window_s`` of it, among those in the stretch of frames that a tracker would keep as one track
+    (:func:`presence_run`), and the staff threshold is the best-F1 point over the crossings (staff F1 is scored
+    per crossing)."""
     learned, handmade, frames, ids, names = [], [], [], [], []
     staff_scores, staff_labels = [], []
     for k, (scenario, seed) in enumerate(pairs(cfg.threshold_scenarios, cfg.threshold_seeds)):
@@ -146,11 +146,13 @@ def threshold_study(system: TrainedSystem, nets: Networks, cfg) -> ThresholdStud
                 frames.append(k * OFFSET + round(cand.entry_frame / sim.info.frame_rate * 100))  # centiseconds
                 ids.append(k * OFFSET + cand.track_id)
         gap = round(sim.info.frame_rate * TrackerConfig().lost_track_buffer / 30)
+        window = round(system.config.staff_window_s * sim.info.frame_rate)
         seen = {int(i): sim.truth.boxes.frame[sim.truth.boxes.track_id == i] for i in np.unique(sim.truth.boxes.track_id)}
         for event in sim.truth.events:
             first, last = presence_run(seen.get(event.track_id, np.array([event.frame])), event.frame, gap)
-            probs = [p for f, p in role_crops.get(event.track_id, []) if first <= f <= last]
-            staff_scores.append(staff_share(np.sum(probs, axis=0)) if probs else 0.0)
+            share = staff_share_near([(f, p) for f, p in role_crops.get(event.track_id, []) if first <= f <= last],
+                                     event.frame, window)
+            staff_scores.append(0.0 if share is None else share)
             staff_labels.append(event.track_id in staff)
     ttl = int(system.config.ttl_seconds * 100)
     a = repeat_scores(np.array(learned), frames, ids, ttl)

@@ -126,8 +126,9 @@ def train_reid(data: TrainingData, s: TrainSettings, per_identity: int = 4) -> t
     return model.eval(), losses
 
 
-def train_attributes(data: TrainingData, s: TrainSettings) -> tuple[nn.Module, list[float]]:
-    """Train ``attr_tiny``: role cross-entropy and front-facing BCE on crops drawn as they come.
+def train_attributes(data: TrainingData, s: TrainSettings, shift_px: int = 5) -> tuple[nn.Module, list[float]]:
+    """Train ``attr_tiny``: role cross-entropy and front-facing BCE on crops drawn as they come, each batch moved
+    by up to ``shift_px`` pixels (the system crops around a tracker's box, a few pixels off the person's centre).
 
     No class balancing: inverse-frequency loss weights with √-inverse-frequency sampling made the classifier
     call customers staff. Per-crop staff F1 on held-out crops (sequences 3000-3001), 250 steps, two training
@@ -135,6 +136,8 @@ def train_attributes(data: TrainingData, s: TrainSettings) -> tuple[nn.Module, l
     What it lacked was stores: each dresses its staff in one uniform, and with 16 training sequences the
     classifier learnt "dark clothes are staff". With the crops of 96 more sequences and 2000 steps: 0.94 and
     0.91 on whole crops, 0.94 and 0.91 on their central 32×32 pixels (``attr_tiny``'s view, half the time).
+    The shifts, on tracked crossings of held-out sequences (busy and occluded, seeds 3000-3001, 38 and 17
+    staff crossings): staff F1 0.86 → 0.91 (busy), 0.76 → 0.83 (occluded).
     """
     torch.manual_seed(s.seed)
     rng = np.random.default_rng(s.seed)
@@ -145,6 +148,8 @@ def train_attributes(data: TrainingData, s: TrainSettings) -> tuple[nn.Module, l
         idx = rng.choice(len(data.crops), s.batch)
         x = normalise(data.crops[idx])
         x = x * torch.from_numpy(rng.uniform(0.8, 1.2, (len(idx), 1, 1, 1))).float()
+        dy, dx = rng.integers(-shift_px, shift_px + 1, 2)
+        x = torch.roll(x, (int(dy), int(dx)), dims=(2, 3))
         out = model(x)
         role = F.cross_entropy(out[:, :3], torch.from_numpy(data.role[idx]))
         front = F.binary_cross_entropy_with_logits(out[:, 3], torch.from_numpy(data.front[idx]).float())
