@@ -16,7 +16,7 @@ from lib.footfall.dedup import (
     orientation_ok,
     repeat_scores,
 )
-from lib.footfall.detect import DecodeConfig, decode, encode_targets
+from lib.footfall.detect import DecodeConfig, decode, encode_targets, normalise
 from lib.footfall.geometry import Door
 from lib.footfall.pipeline import SystemConfig, staff_share
 from lib.footfall.sim import simulate, write_sequence
@@ -359,3 +359,16 @@ def test_path_differences_without_any_crossing_are_empty():
 
     seq = SimpleNamespace(events=[], identities=[])
     assert path_differences(seq, {"fp32": [], "int8": []}, tolerance=5, block_frames=100) == []
+
+
+def test_calibration_batches_are_spread_over_all_the_training_material() -> None:
+    from lib.footfall.system import spread_batches
+
+    items = np.repeat(np.arange(100, dtype=np.uint8), 4).reshape(100, 2, 2, 1).repeat(3, axis=3)  # item k is all k
+    batches = spread_batches(items, batch=4, batches=3)
+    assert [tuple(b.shape) for b in batches] == [(4, 3, 2, 2)] * 3
+    chosen = torch.cat(batches)
+    # from the first item to the last, not the first twelve
+    assert torch.equal(chosen[0], normalise(items[:1])[0]) and torch.equal(chosen[-1], normalise(items[-1:])[0])
+    assert len(spread_batches(items[:6], batch=4, batches=3)) == 2  # fewer items than asked: all of them, once
+    assert spread_batches(items[:0], batch=4, batches=3) == []
