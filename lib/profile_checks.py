@@ -95,9 +95,10 @@ def _check_footfall(where: str, ff: Any, backends: Collection[str]) -> None:
     for key, seeds in lists.items():
         if not seeds:
             raise ValueError(f"{where}: footfall.{key} is empty")
-    lists["crop_seeds"] = set(ff.crop_seeds)
+    crops = "crop_seeds_from/crop_sequences"  # the crop-only sequences' seeds, as the profile sets them
+    lists[crops] = set(ff.crop_seeds)
     for a, b in (("train_seeds", "threshold_seeds"), ("train_seeds", "eval_seeds"), ("threshold_seeds", "eval_seeds"),
-                 ("crop_seeds", "threshold_seeds"), ("crop_seeds", "eval_seeds")):
+                 (crops, "threshold_seeds"), (crops, "eval_seeds")):
         shared = lists[a] & lists[b]
         if shared:
             raise ValueError(f"{where}: footfall.{a} and footfall.{b} share seeds {sorted(shared)}: a sequence that "

@@ -183,7 +183,7 @@ def test_footfall_seed_lists_are_disjoint(name: str) -> None:
 def test_profile_refuses_shared_seeds_and_unknown_scenarios() -> None:
     with pytest.raises(ValueError, match="share seeds"):
         load_profile("smoke", {"footfall": {"eval_seeds": [1000]}})
-    with pytest.raises(ValueError, match="crop_seeds and footfall.threshold_seeds"):
+    with pytest.raises(ValueError, match="crop_seeds_from/crop_sequences and footfall.threshold_seeds"):
         load_profile("smoke", {"footfall": {"crop_seeds_from": 1999, "crop_sequences": 2}})
     with pytest.raises(ValueError, match="footfall.eval_scenarios"):
         load_profile("smoke", {"footfall": {"eval_scenarios": ["crowded"]}})
