@@ -65,11 +65,11 @@ def collect(pairs: Iterable[tuple[str, int]], seconds: float, frame_stride: int 
         rows = dict(truth.boxes.by_frame())
         empty = np.zeros(0, np.int64)
         xyxy = truth.boxes.xyxy
-        detector_frame = (lambda f: f % frame_stride == 0) if frame_stride else (lambda f: False)
-        used = (f for f in range(1, sim.info.length + 1) if detector_frame(f) or f % crop_stride == 0)
+        detector = set(range(frame_stride, sim.info.length + 1, frame_stride)) if frame_stride else set()
+        used = detector | set(range(crop_stride, sim.info.length + 1, crop_stride))
         for f, image in sim.frames_at(used):  # the frames neither list uses are never painted
             idx = rows.get(f, empty)
-            if detector_frame(f):
+            if f in detector:
                 frames.append(prepare_frame(image, scale, size))
                 boxes.append(xyxy[idx])
             if f % crop_stride == 0:

@@ -8,7 +8,7 @@ the occluders, multiplies by the light and adds sensor noise from a small bank. 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import cv2
@@ -162,10 +162,9 @@ class Renderer:
 
     def frames(self, n_frames: int) -> Iterator[np.ndarray]:
         """RGB frames for frame indices ``0 .. n_frames - 1``."""
-        for f, poses in enumerate(frame_poses(self.agents, self.layout, n_frames, self.shake)):
-            yield self._paint(f, poses)
+        return self.frames_at(n_frames, range(n_frames))
 
-    def frames_at(self, n_frames: int, indices: list[int]) -> Iterator[np.ndarray]:
+    def frames_at(self, n_frames: int, indices: Sequence[int]) -> Iterator[np.ndarray]:
         """The frames of ``indices`` (0-based, increasing, below ``n_frames``) alone, the same pixels as
         :meth:`frames` paints for them: every frame is painted from the scene and its own poses only."""
         yield from map(self._paint, indices, frame_poses(self.agents, self.layout, n_frames, self.shake, indices))
