@@ -129,6 +129,9 @@ def _check_crowd(crowd: Any, where: str) -> None:
     _choice(where, "crowd.calibration", [crowd.calibration], CALIBRATION_METHODS)
     _size(where, "crowd.height/width", [crowd.height, crowd.width])
     _size(where, "crowd.crop", crowd.crop)
+    if crowd.max_side is not None and not (isinstance(crowd.max_side, int) and is_valid_size(crowd.max_side, crowd.max_side)):
+        raise ValueError(f"{where}: crowd.max_side = {crowd.max_side!r} must be null (the stored size) or a positive "
+                         f"multiple of {STRIDE}")
     _at_least(where, 1, **{f"crowd.steps[{i}]": s for i, s in enumerate(crowd.steps)})
     _at_least(where, 1, **{f"crowd.{key}": getattr(crowd, key) for key in (
         "images", "batch_size", "calib_images", "timing_images", "rounds", "resamples")})

@@ -190,6 +190,9 @@ class CrowdConfig:
     """Synthetic images generated (train and test together)."""
     height: int = 384
     width: int = 512
+    max_side: int | None = None
+    """The counters' working resolution: images whose longer side exceeds it are scaled down to it for training
+    and for every deployment variant (``None``: the stored size)."""
     test_fraction: float = 0.2
     seed: int = 0
     models: tuple[str, ...] = ("csrnet_quarter_bn", "csrnet_bn")

@@ -107,8 +107,25 @@ def test_whole_image_batches_and_the_recomputed_checkpoint(items, tmp_path: Path
     from lib.crowd.train import whole_image_batches
 
     assert [b.shape[0] for b in whole_image_batches(items, 5, 2)] == [2, 2, 1]
+    assert {tuple(b.shape[-2:]) for b in whole_image_batches(items, 5, 2, max_side=32)} == {(32, 32)}  # 64² halved
     train_counter(CFG, items, tmp_path, progress=False)
     assert load_checkpoint(tmp_path / "last.pt")["bn_recomputed"] is True
     plain = CountTrainConfig(model="csrnet_quarter", init="kaiming", steps=2, batch_size=2, crop=(32, 32))
     train_counter(plain, items, tmp_path / "plain", progress=False)
     assert load_checkpoint(tmp_path / "plain" / "last.pt")["bn_recomputed"] is False
+
+
+def test_working_resolution_reaches_the_crops_and_the_batch_norm_pass(items, tmp_path: Path, monkeypatch) -> None:
+    """``max_side`` scales the training images down before the crop jitter, and the precise-BN pass sees them so."""
+    import lib.crowd.train as train
+
+    seen: list[tuple[int, int]] = []
+    original = train.recompute_batch_norm
+    monkeypatch.setattr(train, "recompute_batch_norm",
+                        lambda model, batches: original(model, (seen.append(tuple(b.shape[-2:])) or b for b in batches)))
+    cfg = CountTrainConfig(steps=2, batch_size=2, crop=(32, 32), max_side=32, checkpoint_every=2)
+    train.train_counter(cfg, items, tmp_path, progress=False)
+    assert seen and set(seen) == {(32, 32)}
+    data = CrowdDensityDataset(items, train=True, crop=(32, 32), scale=(1.0, 1.0), max_side=32)
+    image, target = data[0]
+    assert image.shape[-2:] == (32, 32) and target.sum().item() == pytest.approx(items[0].count, abs=1e-3)

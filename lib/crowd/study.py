@@ -75,9 +75,10 @@ def ensure_dataset(root: Path, *, images: int, height: int, width: int, seed: in
                                   test_fraction=test_fraction)
 
 
-def load_images(items: Sequence[CrowdItem]) -> tuple[torch.Tensor, np.ndarray]:
-    """Whole images, normalised (``N×3×H×W``, all one size), and their true head counts."""
-    dataset = CrowdDensityDataset(items)
+def load_images(items: Sequence[CrowdItem], max_side: int | None = None) -> tuple[torch.Tensor, np.ndarray]:
+    """Whole images, normalised (``N×3×H×W``, all one size), longer side scaled down to ``max_side`` when it is
+    longer (the counters' working resolution), and their true head counts."""
+    dataset = CrowdDensityDataset(items, max_side=max_side)
     images = torch.stack([dataset[i][0] for i in range(len(dataset))])
     return images, np.array([item.count for item in items], dtype=np.float64)
 

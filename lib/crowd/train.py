@@ -44,6 +44,9 @@ class CountTrainConfig:
     batch_size: int = 4
     crop: tuple[int, int] = (128, 128)
     scale: tuple[float, float] = (0.8, 1.2)
+    max_side: int | None = None
+    """The counter's working resolution: images with a longer side are scaled down to it first (``scale`` then
+    jitters around it, and the BatchNorm pass sees whole images at it); ``None``: their stored size."""
     lr: float = 1e-3
     min_lr_ratio: float = 0.1
     """The cosine schedule ends at ``lr · min_lr_ratio``."""
@@ -109,12 +112,14 @@ def counting_loss(pred: torch.Tensor, target: torch.Tensor, count_weight: float)
     return pixel + count_weight * count, float(pixel.detach()), float(count.detach())
 
 
-def whole_image_batches(items: Sequence[CrowdItem], limit: int, batch_size: int) -> Iterator[torch.Tensor]:
-    """The first ``limit`` images of ``items``, whole and unaugmented, in batches of at most ``batch_size``.
+def whole_image_batches(items: Sequence[CrowdItem], limit: int, batch_size: int,
+                        max_side: int | None = None) -> Iterator[torch.Tensor]:
+    """The first ``limit`` images of ``items``, whole and unaugmented (longer side at most ``max_side``), in
+    batches of at most ``batch_size``.
 
     Consecutive images of one size share a batch; a change of size starts a new one (real datasets mix sizes).
     """
-    dataset = CrowdDensityDataset(items[:limit])
+    dataset = CrowdDensityDataset(items[:limit], max_side=max_side)
     batch: list[torch.Tensor] = []
     for index in range(len(dataset)):
         image = dataset[index][0]
@@ -162,7 +167,8 @@ def train_counter(
         optimizer.load_state_dict(state["optimizer"])
         losses = {key: list(state[key]) for key in losses}
         start, bn_recomputed = int(state["step"]), bool(state.get("bn_recomputed", False))
-    dataset = CrowdDensityDataset(items, train=True, crop=cfg.crop, scale=cfg.scale, seed=cfg.seed)
+    dataset = CrowdDensityDataset(items, train=True, crop=cfg.crop, scale=cfg.scale, seed=cfg.seed,
+                                  max_side=cfg.max_side)
 
     def save(step: int) -> None:
         save_checkpoint(out / LAST, {"model": model.state_dict(), "optimizer": optimizer.state_dict(), "step": step,
@@ -192,7 +198,7 @@ def train_counter(
             save(step + 1)
     bar.close()
     if end == cfg.steps and not bn_recomputed and cfg.precise_bn_images > 0 and batch_norm_layers(model):
-        recompute_batch_norm(model, whole_image_batches(items, cfg.precise_bn_images, cfg.batch_size))
+        recompute_batch_norm(model, whole_image_batches(items, cfg.precise_bn_images, cfg.batch_size, cfg.max_side))
         bn_recomputed = True
         save(end)
     seconds = time.perf_counter() - began
