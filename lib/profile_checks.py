@@ -132,6 +132,12 @@ def _check_crowd(crowd: Any, where: str) -> None:
     if crowd.max_side is not None and not (isinstance(crowd.max_side, int) and is_valid_size(crowd.max_side, crowd.max_side)):
         raise ValueError(f"{where}: crowd.max_side = {crowd.max_side!r} must be null (the stored size) or a positive "
                          f"multiple of {STRIDE}")
+    _choice(where, "crowd.backend_options", list(crowd.backend_options), BACKENDS)
+    if not all(isinstance(options, dict) for options in crowd.backend_options.values()):
+        raise ValueError(f"{where}: crowd.backend_options = {crowd.backend_options!r} must map a backend to a mapping "
+                         "of its settings")
+    if not isinstance(crowd.count_correction, bool):
+        raise ValueError(f"{where}: crowd.count_correction = {crowd.count_correction!r} must be true or false")
     _at_least(where, 1, **{f"crowd.steps[{i}]": s for i, s in enumerate(crowd.steps)})
     _at_least(where, 1, **{f"crowd.{key}": getattr(crowd, key) for key in (
         "images", "batch_size", "calib_images", "timing_images", "rounds", "resamples")})

@@ -213,6 +213,9 @@ class CrowdConfig:
     whole_backends: tuple[str, ...] = ("ov-int8",)
     """INT8 paths also built for the whole image and run on it in one call, calibrated with ``calibration`` on
     whole images: the alternative to tiling where the model takes the whole image in memory."""
+    backend_options: dict = field(default_factory=dict)
+    """Settings passed to ``lib.quant.quantize`` per INT8 backend, e.g. ``{"ov-int8": {"activation_ranges":
+    "minmax", "bias_correction": "full"}}``; every build of that backend in 05 uses them."""
     calibration: str = "densest"
     calibration_backend: str = "ov-int8"
     """The INT8 path calibrated all three ways (random, diverse, densest) for the calibration study."""
@@ -222,6 +225,9 @@ class CrowdConfig:
     rounds: int = 8
     warmup: int = 1
     resamples: int = 2000
+    count_correction: bool = True
+    """Map every count through a line fitted on the training images' counts (``lib.crowd.correction``): a short
+    run from random weights gets the crowd's layout right and its overall scale wrong, differently each run."""
     max_mae_ratio: float = 1 / 3
     """Checks: the light counter's MAE must be at most this × the predict-the-training-mean baseline's."""
 

@@ -95,6 +95,21 @@ def test_backend_agrees_with_fp32_and_reloads(backend: str, trained: TinySegNet,
     torch.testing.assert_close(reloaded(images), outputs, atol=1e-4, rtol=1e-4)
 
 
+def test_ov_int8_range_and_bias_settings(trained: TinySegNet) -> None:
+    """MinMax ranges and full bias correction build a predictor that agrees with FP32; a misspelt setting is refused."""
+    if available_backends()["ov-int8"]:
+        pytest.skip(available_backends()["ov-int8"])
+    calib = [make_batch(2, seed=4)[0] for _ in range(2)]
+    predictor = quantize(trained, "ov-int8", calib, input_size=SIZE, activation_ranges="minmax", bias_correction="full")
+    assert "minmax activation ranges, full bias correction" in predictor.notes
+    images, _ = make_batch(4, seed=5)
+    with torch.no_grad():
+        reference = trained(images).argmax(1)
+    assert (predictor(images).argmax(1) == reference).float().mean().item() >= 0.95
+    with pytest.raises(ValueError, match="activation_ranges must be one of"):
+        quantize(trained, "ov-int8", calib, input_size=SIZE, activation_ranges="max")
+
+
 def test_unknown_backend_lists_the_valid_ones(trained: TinySegNet) -> None:
     with pytest.raises(ValueError, match="unknown backend 'int4'.*ov-int8"):
         quantize(trained, "int4", input_size=SIZE)

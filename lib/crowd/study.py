@@ -30,6 +30,7 @@ import torch
 from torch import nn
 
 from lib.bench.timing import interleaved_rounds, summarize
+from lib.crowd.correction import CountCorrection, fit_count_correction
 from lib.crowd.inference import count_resized, count_tiles_batched, count_tiles_naive, count_whole
 from lib.crowd.metrics import competition_score, counting_metrics
 from lib.crowd.tiling import TileGrid, pad_to_multiple, padded_size, plan_tiles, tile_images
@@ -111,27 +112,41 @@ def fp32_variants(predict: Callable, model: str, plan: TileGrid) -> list[Variant
 
 
 def deployed_variant(model: nn.Module, name: str, backend: str, plan: TileGrid, calibration: str,
-                     calib: list[torch.Tensor] | None, whole: bool = False) -> Variant:
+                     calib: list[torch.Tensor] | None, whole: bool = False,
+                     options: Mapping[str, object] | None = None) -> Variant:
     """``backend``'s predictor of ``model``: built for the tile size and run on batched tiles or, with ``whole``,
-    built for the whole image (padded to a multiple of 32) and run on it in one call (``calib``: whole images)."""
+    built for the whole image (padded to a multiple of 32) and run on it in one call (``calib``: whole images).
+    ``options`` go to ``lib.quant.quantize`` (the backend's own settings)."""
     from lib.quant import quantize
 
+    options = dict(options or {})
     if whole:
-        predictor = quantize(model, backend, calib, input_size=padded_size(*plan.image_size, TILE_MULTIPLE), batch=1)
+        predictor = quantize(model, backend, calib, input_size=padded_size(*plan.image_size, TILE_MULTIPLE), batch=1,
+                             **options)
         count = partial(count_whole, predictor, multiple=TILE_MULTIPLE)
     else:
-        predictor = quantize(model, backend, calib, input_size=plan.tile, batch=plan.count)
+        predictor = quantize(model, backend, calib, input_size=plan.tile, batch=plan.count, **options)
         count = partial(count_tiles_batched, predictor, grid=plan.grid, overlap=plan.overlap[0], multiple=TILE_MULTIPLE)
     layout = "whole" if whole else "batched-tiles"
     return Variant(f"{backend}-{layout}", name, calibration, count, predictor.quantize_seconds, predictor.notes)
 
 
-def count_all(variants: Sequence[Variant], images: torch.Tensor, progress: bool = False) -> dict[str, np.ndarray]:
-    """Counts of every runnable variant on every image (one image per call)."""
+def training_correction(predict: Callable, images: torch.Tensor, counts: np.ndarray) -> CountCorrection:
+    """The count correction of ``predict`` fitted on its whole-image FP32 counts of training ``images``
+    (never scored) against their true ``counts``."""
+    return fit_count_correction(count_whole(predict, list(images), multiple=TILE_MULTIPLE), counts)
+
+
+def count_all(variants: Sequence[Variant], images: torch.Tensor, progress: bool = False,
+              correction: CountCorrection | None = None) -> dict[str, np.ndarray]:
+    """Counts of every runnable variant on every image (one image per call), mapped through ``correction`` (the
+    counter's, fitted once on its FP32 counts: a deployment path runs the same counter; ``None``: none)."""
     from tqdm.auto import tqdm
 
+    correction = correction or CountCorrection()
     runnable = [v for v in variants if v.count is not None]
-    return {v.key: v.count(list(images)) for v in tqdm(runnable, desc="variants", disable=not progress, leave=False)}
+    return {v.key: correction(v.count(list(images)))
+            for v in tqdm(runnable, desc="variants", disable=not progress, leave=False)}
 
 
 def time_all(variants: Sequence[Variant], images: torch.Tensor, rounds: int, warmup: int) -> dict[str, list[float]]:

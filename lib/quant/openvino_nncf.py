@@ -105,13 +105,36 @@ def build_ov_bf16(model: nn.Module, ctx: QuantContext) -> Predictor:
     return _finish("ov-bf16", convert(model, ctx.example), ctx, "OpenVINO CPU, bf16 hint")
 
 
+ACTIVATION_RANGES = ("nncf", "minmax")
+"""``nncf``: NNCF's default activation ranges (per-image extremes averaged over the calibration images);
+``minmax``: the extremes over all of them (a few sparse images cannot shrink the range a dense one needs)."""
+BIAS_CORRECTIONS = ("fast", "full")
+"""``fast``: NNCF's default bias correction; ``full``: its slower, layer-by-layer BiasCorrection."""
+
+
 def build_ov_int8(model: nn.Module, ctx: QuantContext) -> Predictor:
-    """``nncf.quantize``: INT8 weights and activations, PERFORMANCE preset (symmetric), MinMax statistics."""
+    """``nncf.quantize``: INT8 weights and activations, PERFORMANCE preset (symmetric).
+
+    Options: ``activation_ranges`` (``ACTIVATION_RANGES``, default ``nncf``) and ``bias_correction``
+    (``BIAS_CORRECTIONS``, default ``fast``)."""
     nncf = _nncf()
+    ranges = ctx.options.get("activation_ranges", "nncf")
+    bias = ctx.options.get("bias_correction", "fast")
+    if ranges not in ACTIVATION_RANGES or bias not in BIAS_CORRECTIONS:
+        raise ValueError(f"ov-int8: activation_ranges must be one of {ACTIVATION_RANGES} and bias_correction one of "
+                         f"{BIAS_CORRECTIONS}; got {ranges!r}, {bias!r}")
+    extra = {}
+    if ranges == "minmax":
+        from nncf.quantization.advanced_parameters import AdvancedQuantizationParameters
+        from nncf.quantization.range_estimator import RangeEstimatorParametersSet
+
+        extra["advanced_parameters"] = AdvancedQuantizationParameters(
+            activations_range_estimator_params=RangeEstimatorParametersSet.MINMAX)
     dataset, count = _calibration_dataset(ctx)
     quantized = nncf.quantize(convert(model, ctx.example), dataset, subset_size=count,
-                              preset=nncf.QuantizationPreset.PERFORMANCE)
-    return _finish("ov-int8", quantized, ctx, f"NNCF quantize, {count} calibration images")
+                              preset=nncf.QuantizationPreset.PERFORMANCE, fast_bias_correction=bias == "fast", **extra)
+    return _finish("ov-int8", quantized, ctx, f"NNCF quantize, {count} calibration images, {ranges} activation "
+                                              f"ranges, {bias} bias correction")
 
 
 def build_ov_int8_ac(model: nn.Module, ctx: QuantContext) -> Predictor:
