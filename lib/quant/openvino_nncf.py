@@ -106,8 +106,8 @@ def build_ov_bf16(model: nn.Module, ctx: QuantContext) -> Predictor:
 
 
 ACTIVATION_RANGES = ("nncf", "minmax")
-"""``nncf``: NNCF's default activation ranges (per-image extremes averaged over the calibration images);
-``minmax``: the extremes over all of them (a few sparse images cannot shrink the range a dense one needs)."""
+"""``nncf``: NNCF's default for per-tensor activations (``MEAN_MINMAX``: each calibration image's extremes,
+averaged); ``minmax``: the extremes over all of them (a few sparse images cannot shrink the range a dense one needs)."""
 BIAS_CORRECTIONS = ("fast", "full")
 """``fast``: NNCF's default bias correction; ``full``: its slower, layer-by-layer BiasCorrection."""
 
