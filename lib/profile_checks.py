@@ -116,7 +116,7 @@ def _check_crowd(crowd: Any, where: str) -> None:
     """The ``crowd:`` section (notebook 05)."""
     from lib.crowd.calibration import CALIBRATION_METHODS
     from lib.models import COUNTERS
-    from lib.quant import BACKENDS
+    from lib.quant import BACKENDS, check_options
 
     _choice(where, "crowd.models", crowd.models, COUNTERS)
     for key in ("steps", "lr"):
@@ -133,9 +133,14 @@ def _check_crowd(crowd: Any, where: str) -> None:
         raise ValueError(f"{where}: crowd.max_side = {crowd.max_side!r} must be null (the stored size) or a positive "
                          f"multiple of {STRIDE}")
     _choice(where, "crowd.backend_options", list(crowd.backend_options), BACKENDS)
-    if not all(isinstance(options, dict) for options in crowd.backend_options.values()):
-        raise ValueError(f"{where}: crowd.backend_options = {crowd.backend_options!r} must map a backend to a mapping "
-                         "of its settings")
+    for backend, options in crowd.backend_options.items():
+        if not isinstance(options, dict):
+            raise ValueError(f"{where}: crowd.backend_options = {crowd.backend_options!r} must map a backend to a "
+                             "mapping of its settings")
+        try:
+            check_options(backend, options)
+        except ValueError as err:
+            raise ValueError(f"{where}: crowd.backend_options: {err}") from None
     if not isinstance(crowd.count_correction, bool):
         raise ValueError(f"{where}: crowd.count_correction = {crowd.count_correction!r} must be true or false")
     _at_least(where, 1, **{f"crowd.steps[{i}]": s for i, s in enumerate(crowd.steps)})

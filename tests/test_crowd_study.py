@@ -125,7 +125,8 @@ def test_crowd_profiles_load_and_are_checked(tmp_path) -> None:
     bad = {"models": ["unet_resnet18"]}, {"backends": ["tensorrt"]}, {"height": 100}, {"steps": [0, 1]}, \
         {"steps": [10]}, {"lr": [0.001]}, {"calibration": "class-balanced"}, {"rounds": 0}, {"crop": [60, 64]}, \
         {"grid": [0, 2]}, {"whole_backends": ["tensorrt"]}, {"max_side": 100}, {"max_side": 0}, \
-        {"count_correction": "yes"}, {"backend_options": {"tensorrt": {}}}, {"backend_options": {"ov-int8": "minmax"}}
+        {"count_correction": "yes"}, {"backend_options": {"tensorrt": {}}}, {"backend_options": {"ov-int8": "minmax"}}, \
+        {"backend_options": {"ort-int8": {"activation_ranges": "minmax"}}}
     for override in bad:
         with pytest.raises(ValueError, match="crowd"):
             load_profile("smoke", {"crowd": override})

@@ -108,6 +108,8 @@ def test_ov_int8_range_and_bias_settings(trained: TinySegNet) -> None:
     assert (predictor(images).argmax(1) == reference).float().mean().item() >= 0.95
     with pytest.raises(ValueError, match="activation_ranges must be one of"):
         quantize(trained, "ov-int8", calib, input_size=SIZE, activation_ranges="max")
+    with pytest.raises(ValueError, match=r"'ort-int8' does not take the option\(s\) \['activation_ranges'\]"):
+        quantize(trained, "ort-int8", calib, input_size=SIZE, activation_ranges="minmax")
 
 
 def test_unknown_backend_lists_the_valid_ones(trained: TinySegNet) -> None:

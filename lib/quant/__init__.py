@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import importlib.util
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +53,7 @@ __all__ = [
     "achieved_gops",
     "available_backends",
     "backend_names",
+    "check_options",
     "load_predictor",
     "quantize",
 ]
@@ -91,6 +92,14 @@ def available_backends() -> dict[str, str | None]:
     return status
 
 
+def check_options(backend: str, options: Mapping[str, Any]) -> None:
+    """Raise ``ValueError`` naming the settings ``backend``'s builder does not read (they would be ignored)."""
+    unknown = sorted(set(options) - set(_spec(backend).options))
+    if unknown:
+        raise ValueError(f"backend {backend!r} does not take the option(s) {unknown}; it takes "
+                         f"{list(_spec(backend).options) or 'none'}")
+
+
 def quantize(
     model: nn.Module,
     backend: str,
@@ -114,6 +123,7 @@ def quantize(
     accuracy-aware backends. ``out_dir``: the artefact goes to ``out_dir/<backend>/`` (else a temporary folder).
     """
     spec = _spec(backend)
+    check_options(backend, options)
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
     size = check_size(input_size)

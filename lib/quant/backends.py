@@ -36,6 +36,8 @@ class BackendSpec:
     """Import names it needs beyond torch; a missing one makes it unavailable."""
     needs_eval_fn: bool = False
     """Accuracy-aware: tunes against the caller's ``eval_fn``."""
+    options: tuple[str, ...] = ()
+    """Names of the ``quantize(..., **options)`` settings its builder reads; any other is refused."""
     probe: Callable[[], object] | None = None
     """A further check that raises ``BackendUnavailable`` when the installed package cannot run here."""
     device: str = "cpu"
@@ -68,17 +70,20 @@ SPECS: dict[str, BackendSpec] = {spec.name: spec for spec in (
                 notes="torch.compile (inductor, freezing), BF16 autocast"),
     BackendSpec(name="pt2e-int8", build=pt2e.build_pt2e_int8, precision="int8", **_PT2E,
                 notes="torchao PT2E static INT8 (X86InductorQuantizer) + torch.compile"),
-    BackendSpec(name="inc-int8", build=pt2e.build_inc_int8, precision="int8", **_INC,
+    BackendSpec(name="inc-int8", build=pt2e.build_inc_int8, precision="int8", **_INC, options=("inc_config",),
                 notes="Intel Neural Compressor 3.x static PTQ (PT2E) + torch.compile"),
     BackendSpec(name="inc-autotune", build=pt2e.build_inc_autotune, precision="int8", **_INC, needs_eval_fn=True,
+                options=("tuning_space",),
                 notes="Neural Compressor accuracy-aware tuning over several INT8 configs"),
     BackendSpec(name="ort-fp32", build=onnx_runtime.build_ort_fp32, precision="fp32", **_ORT, notes="ONNX Runtime, FP32"),
     BackendSpec(name="ort-int8", build=onnx_runtime.build_ort_int8, precision="int8", **_ORT,
                 notes="ONNX Runtime quantize_static, QDQ INT8"),
     BackendSpec(name="ov-fp32", build=openvino_nncf.build_ov_fp32, precision="fp32", **_OV, notes="OpenVINO CPU, FP32 hint"),
     BackendSpec(name="ov-bf16", build=openvino_nncf.build_ov_bf16, precision="bf16", **_OV, notes="OpenVINO CPU, BF16 hint"),
-    BackendSpec(name="ov-int8", build=openvino_nncf.build_ov_int8, precision="int8", **_OV, notes="NNCF quantize"),
+    BackendSpec(name="ov-int8", build=openvino_nncf.build_ov_int8, precision="int8", **_OV,
+                options=("activation_ranges", "bias_correction"), notes="NNCF quantize"),
     BackendSpec(name="ov-int8-ac", build=openvino_nncf.build_ov_int8_ac, precision="int8", **_OV, needs_eval_fn=True,
+                options=("max_iterations",),
                 notes="NNCF quantize_with_accuracy_control"),
     BackendSpec(name="ipex-bf16", build=ipex.build_ipex_bf16, precision="bf16", **_IPEX, load=torch_native.load_weights,
                 notes="Intel Extension for PyTorch: ipex.optimize BF16, where the kernel has IPEX"),
