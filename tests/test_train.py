@@ -98,6 +98,21 @@ def test_ohem_and_weights() -> None:
         SegmentationLoss(class_weights=(1.0, 1.0))(logits, target)
 
 
+def test_dice_term_is_added_and_ignores_ignored_pixels() -> None:
+    torch.manual_seed(0)
+    logits, target = torch.randn(2, 3, 8, 8), torch.randint(0, 3, (2, 8, 8))
+    target[0, :4] = 255
+    plain = SegmentationLoss()(logits, target)
+    with_dice = SegmentationLoss(dice_weight=0.5)(logits, target)
+    assert with_dice > plain
+    # perfect logits: cross-entropy and Dice both near 0, whatever the ignored pixels' logits say
+    perfect = torch.nn.functional.one_hot(target.clamp(max=2), 3).permute(0, 3, 1, 2).float() * 50
+    perfect[0, :, :4] = torch.randn(3, 4, 8) * 50
+    assert SegmentationLoss(dice_weight=1.0)(perfect, target) < 1e-3
+    with pytest.raises(ValueError, match="dice_weight"):
+        TrainConfig(dice_weight=-1.0)
+
+
 def test_inverse_sqrt_frequency_weights() -> None:
     # shares 0.64, 0.32, 0.04 → 1/√share 1.25, 1.768, 5.0; the mean pixel weight is then
     # 0.64·1.25 + 0.32·1.768 + 0.04·5 = 1.566, so each is divided by it

@@ -48,6 +48,8 @@ def parse_args(argv: list[str] | None = None) -> TrainConfig:
     p.add_argument("--ohem", action="store_true")
     p.add_argument("--class-weighting", choices=CLASS_WEIGHTINGS, default=defaults.class_weighting,
                    help="inverse-sqrt: cross-entropy weights from the training split's class pixel shares")
+    p.add_argument("--dice-weight", type=float, default=defaults.dice_weight,
+                   help="add this multiple of a multi-class Dice loss to the cross-entropy (0 = off)")
     p.add_argument("--grad-clip", type=float, default=0.0)
     p.add_argument("--precision", choices=PRECISIONS, default=defaults.precision)
     p.add_argument("--channels-last", action="store_true")

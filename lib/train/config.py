@@ -43,6 +43,9 @@ class TrainRecipe:
     """Explicit cross-entropy weights, one per class (overrides ``class_weighting``)."""
     class_weighting: str = "none"
     """How to weight classes from the training split's pixel counts when ``class_weights`` is empty."""
+    dice_weight: float = 0.0
+    """Add this multiple of a multi-class Dice loss (smp's ``DiceLoss``) to the cross-entropy (0 = off): Dice
+    averages over classes, so a thin rare class counts as much as road, as it does in mIoU."""
     grad_clip: float = 0.0
     """Clip the global gradient norm to this value (0 = off)."""
     precision: str = "fp32"
@@ -74,6 +77,8 @@ class TrainRecipe:
             raise ValueError(f"class_weighting must be one of {CLASS_WEIGHTINGS}, got {self.class_weighting!r}")
         if self.precision not in PRECISIONS:
             raise ValueError(f"precision must be one of {PRECISIONS}, got {self.precision!r}")
+        if self.dice_weight < 0:
+            raise ValueError(f"dice_weight must be 0 (off) or positive, got {self.dice_weight}")
         if self.val_every_steps < 0:
             raise ValueError(f"val_every_steps must be 0 (off) or positive, got {self.val_every_steps}")
         if self.batch_size < 1 or self.epochs < 1 or self.checkpoint_every < 1 or self.val_every < 1:

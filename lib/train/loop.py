@@ -245,7 +245,8 @@ def _train(cfg: TrainConfig, device: torch.device, ddp: Distributed, out: Path) 
     if not class_weights and cfg.class_weighting == "inverse-sqrt":
         class_weights = inverse_sqrt_frequency_weights(
             class_pixel_counts(train_set.base, progress=cfg.progress and ddp.is_main)[:class_set.num_classes])
-    criterion = SegmentationLoss(class_weights, IGNORE_INDEX, cfg.ohem, cfg.ohem_threshold, cfg.ohem_min_kept).to(device)
+    criterion = SegmentationLoss(class_weights, IGNORE_INDEX, cfg.ohem, cfg.ohem_threshold, cfg.ohem_min_kept,
+                                 cfg.dice_weight).to(device)
 
     final_miou, images_seen, train_seconds = float("nan"), 0, 0.0
     start_all = time.perf_counter()

@@ -1,4 +1,4 @@
-"""Segmentation losses: cross-entropy with ignore index, optional class weights and OHEM."""
+"""Segmentation losses: cross-entropy with ignore index, optional class weights, OHEM and a Dice term."""
 
 from __future__ import annotations
 
@@ -34,6 +34,7 @@ class SegmentationLoss(nn.Module):
 
     OHEM keeps the pixels whose ground-truth probability is below ``threshold`` and at least the
     ``min_kept`` fraction of labelled pixels with the lowest probability, then averages their loss.
+    ``dice_weight`` > 0 adds that multiple of smp's multi-class soft Dice loss (ignored pixels masked).
     """
 
     def __init__(
@@ -43,8 +44,15 @@ class SegmentationLoss(nn.Module):
         ohem: bool = False,
         threshold: float = 0.7,
         min_kept: float = 0.1,
+        dice_weight: float = 0.0,
     ) -> None:
         super().__init__()
+        self.dice_weight = dice_weight
+        self.dice = None
+        if dice_weight > 0:
+            from segmentation_models_pytorch.losses import DiceLoss
+
+            self.dice = DiceLoss("multiclass", ignore_index=ignore_index)
         self.ignore_index = ignore_index
         self.ohem, self.threshold, self.min_kept = ohem, threshold, min_kept
         weight = torch.tensor(class_weights, dtype=torch.float32) if len(class_weights) else None
@@ -54,6 +62,12 @@ class SegmentationLoss(nn.Module):
         if self.weight is not None and self.weight.numel() != logits.shape[1]:
             raise ValueError(f"{self.weight.numel()} class weights for {logits.shape[1]} classes")
         logits = logits.float()
+        loss = self.cross_entropy(logits, target)
+        if self.dice is not None:
+            loss = loss + self.dice_weight * self.dice(logits, target)
+        return loss
+
+    def cross_entropy(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         if not self.ohem:
             return F.cross_entropy(logits, target, weight=self.weight, ignore_index=self.ignore_index)
         pixel_loss = F.cross_entropy(logits, target, weight=self.weight, ignore_index=self.ignore_index, reduction="none")
