@@ -106,7 +106,10 @@ def _check_footfall(where: str, ff: Any, backends: Collection[str]) -> None:
     _at_least(where, 1, **{f"footfall.{k}": getattr(ff, k) for k in (
         "detector_steps", "detector_batch", "crop_steps", "attribute_steps", "crop_batch", "crop_stride",
         "timing_frames", "timing_rounds", "gif_frames", "threads")})
-    _at_least(where, 0, **{"footfall.tolerance": ff.tolerance, "footfall.crop_sequences": ff.crop_sequences})
+    _at_least(where, 0, **{"footfall.tolerance": ff.tolerance, "footfall.crop_sequences": ff.crop_sequences,
+                           "footfall.crop_detector_stride": ff.crop_detector_stride})
+    if not 0 <= ff.detector_on_person <= 1:
+        raise ValueError(f"{where}: footfall.detector_on_person = {ff.detector_on_person} is a share: 0 to 1")
     for key in ("train_seconds", "crop_seconds", "threshold_seconds", "eval_seconds", "lr", "gallery_ttl_s", "scale"):
         if not getattr(ff, key) > 0:
             raise ValueError(f"{where}: footfall.{key} = {getattr(ff, key)} must be positive")

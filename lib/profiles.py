@@ -139,6 +139,8 @@ class FootfallConfig:
     """Detector input scale (640×480 frames → 320×240, padded to 320×256)."""
     detector_steps: int = 300
     detector_batch: int = 16
+    detector_on_person: float = 0.0
+    """Share of the detector's training windows placed around a person (``lib.footfall.train.window_origins``)."""
     crop_steps: int = 250
     """Training steps of the embedding network."""
     attribute_steps: int = 250
@@ -152,6 +154,9 @@ class FootfallConfig:
     crop_seconds: float = 10.0
     crop_stride: int = 6
     """Crops of every ``crop_stride``-th frame of those sequences (neighbouring frames add little)."""
+    crop_detector_stride: int = 0
+    """Every ``crop_detector_stride``-th frame of those sequences trains the detector too (0: none): like the
+    role classifier, the detector learns a person from a floor, a mat and a light it has seen before."""
     lr: float = 0.005
     gallery_ttl_s: float = 120.0
     paths: tuple[str, ...] = ("fp32", "ov-int8")

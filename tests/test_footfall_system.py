@@ -189,6 +189,24 @@ def test_profile_refuses_shared_seeds_and_unknown_scenarios() -> None:
         load_profile("smoke", {"footfall": {"eval_scenarios": ["crowded"]}})
     with pytest.raises(ValueError, match="footfall.paths"):
         load_profile("smoke", {"footfall": {"paths": ["tpu-int4"]}})
+    with pytest.raises(ValueError, match="detector_on_person"):
+        load_profile("smoke", {"footfall": {"detector_on_person": 1.5}})
+
+
+def test_windows_on_a_person_hold_that_person_and_others_lie_anywhere_in_the_frame() -> None:
+    from lib.footfall.train import window_origins
+
+    rng = np.random.default_rng(0)
+    boxes = [np.array([[500.0, 400.0, 530.0, 440.0]]), np.zeros((0, 4))]  # frame 1 holds nobody
+    scale, stride, out_hw, window = 0.5, 4, (60, 80), (32, 40)
+    idx = np.array([0] * 200 + [1] * 50)
+    held = window_origins(boxes, idx, out_hw, window, scale, stride, 1.0, rng)
+    centre = np.array([420.0, 515.0]) * scale / stride  # (y, x) in output cells
+    inside = np.all((held <= centre) & (centre < held + window), axis=1)
+    assert inside[:200].all() and np.all(held >= 0) and np.all(held <= np.subtract(out_hw, window))
+    anywhere = window_origins(boxes, idx, out_hw, window, scale, stride, 0.0, rng)
+    assert not np.all((anywhere[:200] <= centre) & (centre < anywhere[:200] + window), axis=1).all()
+    assert len(np.unique(anywhere, axis=0)) > 100  # each sample draws its own window
 
 
 def test_training_uses_its_own_threads_and_gives_the_deployed_count_back(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -216,14 +234,19 @@ def test_training_uses_its_own_threads_and_gives_the_deployed_count_back(monkeyp
         torch.set_num_threads(previous)
 
 
-def test_crop_only_sequences_add_crops_with_their_own_identities_and_no_detector_frames() -> None:
+def test_merged_sequences_keep_their_own_identities_and_add_detector_frames_when_asked() -> None:
     from lib.footfall.data import collect
 
     base = collect([("busy", 1000)], 3.0)
     extra = collect([("busy", 1100), ("occluded", 1101)], 3.0, frame_stride=0, crop_stride=4)
     assert len(extra.frames) == 0 and extra.frames.shape[1:] == base.frames.shape[1:] and len(extra.crops) > 0
-    both = base.with_crops(extra)
+    both = base.merged(extra)
     assert np.array_equal(both.frames, base.frames) and len(both.boxes) == len(base.boxes)
+    framed = collect([("busy", 1100)], 3.0, frame_stride=6, crop_stride=6)
+    assert len(framed.frames) == len(framed.boxes) == 5  # frames 6, 12, ..., 30 of a 10-fps sequence
+    more = base.merged(framed)
+    assert len(more.frames) == len(base.frames) + 5 and np.array_equal(more.frames[-5:], framed.frames)
+    assert all(np.array_equal(a, b) for a, b in zip(more.boxes[-5:], framed.boxes, strict=True))
     assert len(both.crops) == len(base.crops) + len(extra.crops) == len(both.role) == len(both.front)
     # a person of one sequence is never the same identity as a person of another
     assert len(np.unique(both.identity)) == len(np.unique(base.identity)) + len(np.unique(extra.identity))

@@ -41,10 +41,11 @@ class TrainingData:
                 "crops_per_role": {r: int((self.role == i).sum()) for r, i in ROLE_INDEX.items()},
                 "front_share": round(float(self.front.mean()), 3) if len(self.front) else 0.0}
 
-    def with_crops(self, other: TrainingData) -> TrainingData:
-        """These detector frames, and the crops of both (``other``'s identities kept apart from these)."""
+    def merged(self, other: TrainingData) -> TrainingData:
+        """The detector frames and the crops of both (``other``'s identities kept apart from these)."""
         offset = int(self.identity.max()) + 1 if len(self.identity) else 0
-        return replace(self, crops=np.concatenate([self.crops, other.crops]),
+        return replace(self, frames=np.concatenate([self.frames, other.frames]), boxes=self.boxes + other.boxes,
+                       crops=np.concatenate([self.crops, other.crops]),
                        identity=np.concatenate([self.identity, other.identity + offset]),
                        role=np.concatenate([self.role, other.role]), front=np.concatenate([self.front, other.front]),
                        sequences=self.sequences + other.sequences)

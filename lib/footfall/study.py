@@ -59,12 +59,13 @@ def train_system(cfg, seed: int = 0) -> tuple[TrainedSystem, TrainingData, dict[
     profile's ``footfall``) on ``cfg.train_threads`` threads; the caller's thread count is restored afterwards."""
     data = collect(pairs(cfg.train_scenarios, cfg.train_seeds), cfg.train_seconds, scale=cfg.scale)
     if cfg.crop_sequences:
-        data = data.with_crops(collect(pairs(cfg.train_scenarios, cfg.crop_seeds), cfg.crop_seconds, frame_stride=0,
-                                       crop_stride=cfg.crop_stride, scale=cfg.scale))
+        data = data.merged(collect(pairs(cfg.train_scenarios, cfg.crop_seeds), cfg.crop_seconds,
+                                   frame_stride=cfg.crop_detector_stride, crop_stride=cfg.crop_stride, scale=cfg.scale))
     deployed_threads = torch.get_num_threads()
     set_threads(cfg.train_threads)
     try:
-        det, det_loss = train_detector(data, TrainSettings(cfg.detector_steps, cfg.detector_batch, cfg.lr, seed))
+        det, det_loss = train_detector(data, TrainSettings(cfg.detector_steps, cfg.detector_batch, cfg.lr, seed),
+                                       on_person=cfg.detector_on_person)
         reid, reid_loss = train_reid(data, TrainSettings(cfg.crop_steps, cfg.crop_batch, cfg.lr, seed))
         attr, attr_loss = train_attributes(data, TrainSettings(cfg.attribute_steps, cfg.crop_batch, cfg.lr, seed))
     finally:

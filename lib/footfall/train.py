@@ -50,12 +50,32 @@ def _step(model: nn.Module, loss: torch.Tensor, opt: torch.optim.Optimizer, sche
     return float(loss.detach())
 
 
+def window_origins(boxes: list[np.ndarray], idx: np.ndarray, out_hw: tuple[int, int], window: tuple[int, int],
+                   scale: float, stride: int, on_person: float, rng: np.random.Generator) -> np.ndarray:
+    """Top-left output cells ``(len(idx), 2)`` of one training window per chosen frame.
+
+    With probability ``on_person`` (and when the frame has anyone) the window holds a random person of the
+    frame somewhere inside it; otherwise it lies anywhere. Uniform windows mostly show empty floor: people
+    fill a small part of a door scene, and the crowded door (groups side by side) a smaller one still.
+    """
+    (h, w), (ch, cw) = out_hw, window
+    origins = np.stack([rng.integers(0, h - ch + 1, len(idx)), rng.integers(0, w - cw + 1, len(idx))], 1)
+    for k, i in enumerate(idx):
+        b = boxes[i]
+        if len(b) and rng.random() < on_person:
+            x0, y0, x1, y1 = b[rng.integers(len(b))] * scale / stride
+            cy, cx = (y0 + y1) / 2 - rng.uniform(0.15, 0.85) * ch, (x0 + x1) / 2 - rng.uniform(0.15, 0.85) * cw
+            origins[k] = np.clip(np.round([cy, cx]), 0, [h - ch, w - cw])
+    return origins
+
+
 def train_detector(data: TrainingData, s: TrainSettings, name: str = "centernet_tiny",
-                   crop: tuple[int, int] = (128, 160)) -> tuple[nn.Module, list[float]]:
+                   crop: tuple[int, int] = (128, 160), on_person: float = 0.0) -> tuple[nn.Module, list[float]]:
     """Train ``name`` on random ``crop`` windows (input pixels, multiples of 32) of the prepared frames.
 
     The network is fully convolutional, so training on windows costs a fifth of whole frames; windows are
-    aligned to the output stride and their targets are sliced from the whole frame's. Left-right flips.
+    aligned to the output stride and their targets are sliced from the whole frame's. Each sample has its own
+    window, a share ``on_person`` of them around a person (:func:`window_origins`). Left-right flips.
     """
     torch.manual_seed(s.seed)
     rng = np.random.default_rng(s.seed)
@@ -71,10 +91,12 @@ def train_detector(data: TrainingData, s: TrainSettings, name: str = "centernet_
     losses = []
     for _ in range(s.steps):
         idx = rng.choice(len(data.frames), s.batch, replace=len(data.frames) < s.batch)
-        y0, x0 = int(rng.integers(0, h - ch + 1)), int(rng.integers(0, w - cw + 1))
-        x = normalise(data.frames[idx, y0 * stride:(y0 + ch) * stride, x0 * stride:(x0 + cw) * stride])
-        window = (slice(None), slice(None), slice(y0, y0 + ch), slice(x0, x0 + cw))
-        hm, rg, mk = heat[idx][:, y0:y0 + ch, x0:x0 + cw], reg[idx][window].clone(), mask[idx][:, y0:y0 + ch, x0:x0 + cw]
+        origins = window_origins(data.boxes, idx, (h, w), (ch, cw), data.scale, stride, on_person, rng)
+        x = normalise(np.stack([data.frames[i, y0 * stride:(y0 + ch) * stride, x0 * stride:(x0 + cw) * stride]
+                                for i, (y0, x0) in zip(idx, origins, strict=True)]))
+        hm = torch.stack([heat[i, y0:y0 + ch, x0:x0 + cw] for i, (y0, x0) in zip(idx, origins, strict=True)])
+        rg = torch.stack([reg[i, :, y0:y0 + ch, x0:x0 + cw] for i, (y0, x0) in zip(idx, origins, strict=True)])
+        mk = torch.stack([mask[i, y0:y0 + ch, x0:x0 + cw] for i, (y0, x0) in zip(idx, origins, strict=True)])
         if rng.random() < 0.5:  # mirror left-right: cx = ix + dx becomes (w-1-ix) + (1-dx)
             x, hm, rg, mk = x.flip(-1), hm.flip(-1), rg.flip(-1), mk.flip(-1)
             rg[:, 2] = torch.where(mk > 0, 1 - rg[:, 2], rg[:, 2])
