@@ -88,6 +88,18 @@ def test_a_candidate_continues_under_the_track_it_was_handed_over_to() -> None:
         assert all(len(c.crops) == 3 for c in done)
 
 
+def test_an_unarmed_track_hands_nothing_over_and_the_new_track_arms_itself() -> None:
+    config = DedupConfig(door_area_px=60, span_margin_px=10, door_queue=4, post_frames=3)
+    collector, frame, done = CandidateCollector(_door(), config), np.zeros((200, 160, 3), np.uint8), []
+    inside = np.array([[70.0, 140.0, 90.0, 160.0]])
+    collector.update(1, frame, np.array([3]), inside)  # track 3 is first seen in the store: never collecting
+    for f, y in enumerate(range(60, 160, 8), start=2):  # track 5 appears in the door area, relinked to 3, walks in
+        if f == 2:
+            collector.hand_over(3, 5)
+        done += collector.update(f, frame, np.array([5]), np.array([[70.0, y - 10.0, 90.0, y + 10.0]]))
+    assert [c.track_id for c in done] == [5] and len(done[0].crops) == 3
+
+
 def test_orientation_rejects_any_back_and_needs_a_front() -> None:
     assert orientation_ok([0.9, 0.8, 0.7])
     assert not orientation_ok([0.9, 0.2, 0.9])  # one crop shows the back

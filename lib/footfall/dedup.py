@@ -77,8 +77,13 @@ class CandidateCollector:
 
     def hand_over(self, lost: int, new: int) -> None:
         """Continue track ``lost``'s state and open candidate under track ``new``: the tracker lost a person
-        and restarted them as ``new`` (``lib.footfall.counter``'s relinking), often in the middle of an entry."""
-        if lost in self.armed and new not in self.armed:
+        and restarted them as ``new`` (``lib.footfall.counter``'s relinking), often in the middle of an entry.
+
+        Only a track that was collecting hands over. An unarmed one (it had entered, or came from the store)
+        would disarm ``new`` until it next left the door area: when the relink, nearest first, picks the wrong
+        predecessor, a person walking in from the street got no candidate, and their entry a fresh visitor id.
+        ``new`` then arms from where it is, as any new track does."""
+        if self.armed.get(lost) and new not in self.armed:
             self.armed[new] = self.armed.pop(lost)
             if lost in self.open:
                 self.open[new] = replace(self.open.pop(lost), track_id=new)
