@@ -20,6 +20,7 @@ from lib.footfall.metrics import (
     match_events,
     mot_scores,
     staff_scores,
+    track_on_person,
 )
 from lib.footfall.tracks import CrossingEvent, Tracks, read_events, read_mot, write_events, write_mot
 
@@ -52,6 +53,31 @@ def test_matching_is_one_to_one_and_maximal():
     assert len(match_events([ev(10, "in"), ev(11, "in")], [ev(10, "in")], tolerance=3)) == 1
     nothing = event_scores([], [], tolerance=3)
     assert math.isnan(nothing.precision) and math.isnan(nothing.f1)
+
+
+def test_matching_by_person_keeps_the_most_pairs_and_then_pairs_each_event_with_its_person():
+    # persons 1 and 2 enter 2 frames apart; the track on person 2 counts first: by time alone each
+    # predicted event would pair with the other person's crossing
+    true = [ev(10, "in", 1), ev(12, "in", 2)]
+    pred = [ev(11, "in", 20), ev(13, "in", 10)]
+    on = {(0, 1), (1, 0)}  # (pred index, true index) on the same person
+    assert match_events(pred, true, tolerance=3) == [(0, 0), (1, 1)]
+    assert match_events(pred, true, tolerance=3, same_person=lambda i, j: (i, j) in on) == [(0, 1), (1, 0)]
+    # never fewer pairs for the sake of identity: two mismatched pairs beat one matched pair
+    true, pred = [ev(10, "in", 1), ev(14, "in", 2)], [ev(12, "in", 20), ev(17, "in", 10)]
+    assert match_events(pred, true, tolerance=3, same_person=lambda i, j: (i, j) == (0, 1)) == [(0, 0), (1, 1)]
+    # directions never mix
+    assert match_events([ev(10, "out", 5)], [ev(10, "in", 1)], tolerance=3, same_person=lambda i, j: True) == []
+
+
+def test_track_on_person_compares_box_centres_at_the_predicted_events_frame():
+    gt = Tracks.from_arrays([5, 5], [1, 2], [[0, 0, 20, 20], [100, 0, 20, 20]])
+    tracks = Tracks.from_arrays([5, 5], [7, 8], [[3, 2, 20, 20], [60, 0, 20, 20]])
+    same = track_on_person([ev(5, "in", 7), ev(5, "in", 8), ev(6, "in", 7)], [ev(5, "in", 1), ev(5, "in", 2)],
+                           tracks, gt)
+    assert same(0, 0) and not same(0, 1)
+    assert not same(1, 1)  # 40 px from person 2: more than half a box side
+    assert not same(2, 0)  # no box of track 7 at frame 6
 
 
 def test_iou_matrix():

@@ -23,6 +23,7 @@ from lib.footfall.metrics import (
     match_events,
     mot_scores,
     staff_scores,
+    track_on_person,
 )
 from lib.footfall.sim.sequence import SequenceData, read_sequence
 from lib.footfall.tracks import CrossingEvent, Tracks, read_events, read_mot
@@ -42,16 +43,21 @@ class FootfallReport:
 
 
 def evaluate_sequence(seq: SequenceData, pred: list[CrossingEvent], tolerance: int = 5,
-                      pred_tracks: Tracks | None = None) -> FootfallReport:
-    """Counts and event scores always; tracking, de-duplication and staff scores when the inputs carry them."""
-    pairs = [(pred[i], seq.events[j]) for i, j in match_events(pred, seq.events, tolerance)]
+                      pred_tracks: Tracks | None = None, tracking: bool = True) -> FootfallReport:
+    """Counts and event scores always; tracking, de-duplication and staff scores when the inputs carry them.
+
+    ``pred_tracks`` pair each predicted event with its person's crossing where they can (the staff flags and
+    visitor ids are scored on those pairs) and, unless ``tracking`` is False, give MOTA and IDF1."""
+    # with tracks, events pair with the crossing of the person their track is on (as many pairs either way)
+    same = track_on_person(pred, seq.events, pred_tracks, seq.gt) if pred_tracks is not None else None
+    pairs = [(pred[i], seq.events[j]) for i, j in match_events(pred, seq.events, tolerance, same)]
     entries = [(p.visitor_id, t.track_id) for p, t in pairs if p.direction == "in" and p.visitor_id is not None]
     roles = {i.id: i.role for i in seq.identities}
     flagged = [(p.staff, roles.get(t.track_id) == "staff") for p, t in pairs if p.staff is not None]
     return FootfallReport(
         sequence=seq.info.name, tolerance=tolerance, counts=count_error(pred, seq.events),
         events=event_scores(pred, seq.events, tolerance),
-        tracking=mot_scores(seq.gt, pred_tracks) if pred_tracks is not None else None,
+        tracking=mot_scores(seq.gt, pred_tracks) if pred_tracks is not None and tracking else None,
         dedup=dedup_scores(*zip(*entries, strict=True)) if entries else None,
         staff=staff_scores(*zip(*flagged, strict=True)) if flagged else None,
     )

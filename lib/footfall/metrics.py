@@ -2,7 +2,8 @@
 
 * Counts: ``in_error = |predicted ins - true ins| / true ins`` (likewise ``out_error``), with signed
   differences. With no true crossings the error is 0 when none is predicted and ``inf`` otherwise.
-* Events: direction-aware one-to-one matching within ``±tolerance`` frames; precision, recall, F1.
+* Events: direction-aware one-to-one matching within ``±tolerance`` frames; precision, recall, F1. With the
+  predicted tracks, the staff flags and visitor ids are scored on pairs matched by person where possible.
 * Tracking: MOTA and IDF1 (``motmetrics``); HOTA when ``trackeval`` is installed.
 * De-duplication: pairwise precision/recall/F1 over entry events (same visitor predicted vs same
   person in truth) and the unique-visitor count error; staff filtering as a binary task.
@@ -15,11 +16,12 @@ from __future__ import annotations
 import contextlib
 import io
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import motmetrics as mm
 import numpy as np
+from scipy.optimize import linear_sum_assignment
 
 from lib.footfall.tracks import DIRECTIONS, CrossingEvent, Tracks, count_directions
 
@@ -70,12 +72,20 @@ class PRF:
         return cls(tp, fp, fn, _ratio(tp, tp + fp), _ratio(tp, tp + fn), _ratio(2 * tp, 2 * tp + fp + fn))
 
 
-def match_events(pred: Sequence[CrossingEvent], true: Sequence[CrossingEvent], tolerance: int) -> list[tuple[int, int]]:
+def match_events(pred: Sequence[CrossingEvent], true: Sequence[CrossingEvent], tolerance: int,
+                 same_person: Callable[[int, int], bool] | None = None) -> list[tuple[int, int]]:
     """One-to-one ``(pred index, true index)`` pairs of the same direction at most ``tolerance`` frames apart.
 
     Per direction, both lists are walked in time order and the earliest compatible pair is taken: on a
     line with one common tolerance this greedy matching has the largest possible number of pairs.
+
+    ``same_person(i, j)``: whether predicted event ``i`` was made by the track on true event ``j``'s person.
+    Given, the pairs are still as many as possible, and among such matchings the most pairs are of the same
+    person, then the closest in time (an assignment problem). Two people crossing within the tolerance
+    would otherwise pair by time alone, and each carry the other's staff flag and visitor id.
     """
+    if same_person is not None:
+        return _match_by_person(pred, true, tolerance, same_person)
     pairs = []
     for direction in DIRECTIONS:
         p = sorted((e.frame, i) for i, e in enumerate(pred) if e.direction == direction)
@@ -90,6 +100,44 @@ def match_events(pred: Sequence[CrossingEvent], true: Sequence[CrossingEvent], t
             else:
                 j += 1
     return sorted(pairs)
+
+
+def _match_by_person(pred: Sequence[CrossingEvent], true: Sequence[CrossingEvent], tolerance: int,
+                     same_person: Callable[[int, int], bool]) -> list[tuple[int, int]]:
+    pairs = []
+    for direction in DIRECTIONS:
+        p = [i for i, e in enumerate(pred) if e.direction == direction]
+        t = [j for j, e in enumerate(true) if e.direction == direction]
+        if not p or not t:
+            continue
+        gap = np.abs(np.array([pred[i].frame for i in p])[:, None] - np.array([true[j].frame for j in t])[None, :])
+        feasible = gap <= tolerance
+        # each pair is worth more than every tie-break together: the most pairs first, then the same person,
+        # then the smallest time difference
+        worth = 4.0 * (len(p) + len(t))
+        other = np.array([[not same_person(i, j) for j in t] for i in p], np.float64)
+        cost = np.where(feasible, -worth + other + gap / (2.0 * (tolerance + 1)), 0.0)
+        rows, cols = linear_sum_assignment(cost)
+        pairs += [(p[r], t[c]) for r, c in zip(rows, cols, strict=True) if feasible[r, c]]
+    return sorted(pairs)
+
+
+def track_on_person(pred: Sequence[CrossingEvent], true: Sequence[CrossingEvent], pred_tracks: Tracks,
+                    gt: Tracks) -> Callable[[int, int], bool]:
+    """``same_person`` for :func:`match_events`: predicted event ``i``'s track, at the frame of that event, has
+    its box centre within half a box side of true event ``j``'s person at the same frame."""
+    pred_box = {(int(f), int(t)): k for k, (f, t) in enumerate(zip(pred_tracks.frame, pred_tracks.track_id, strict=True))}
+    gt_box = {(int(f), int(t)): k for k, (f, t) in enumerate(zip(gt.frame, gt.track_id, strict=True))}
+    pc, gc = pred_tracks.centers(), gt.centers()
+
+    def same(i: int, j: int) -> bool:
+        frame = pred[i].frame
+        a, b = pred_box.get((frame, pred[i].track_id)), gt_box.get((frame, true[j].track_id))
+        if a is None or b is None:
+            return False
+        return bool(np.hypot(*(pc[a] - gc[b])) <= gt.xywh[b, 2:].min() / 2)
+
+    return same
 
 
 def event_scores(pred: Sequence[CrossingEvent], true: Sequence[CrossingEvent], tolerance: int = 5) -> PRF:
@@ -213,14 +261,15 @@ def event_blocks(event_lists: Sequence[Sequence[CrossingEvent]], block_frames: i
 
 
 def block_statistics(pred: Sequence[CrossingEvent], true: Sequence[CrossingEvent], tolerance: int,
-                     block_frames: int, blocks: np.ndarray, staff_ids: set[int] | frozenset[int] = frozenset()
-                     ) -> np.ndarray:
+                     block_frames: int, blocks: np.ndarray, staff_ids: set[int] | frozenset[int] = frozenset(),
+                     same_person: Callable[[int, int], bool] | None = None) -> np.ndarray:
     """Per time block (rows, in the order of ``blocks``), the counts behind the event F1, the in/out count errors
     and the staff F1 (columns: :data:`BLOCK_STATISTICS`), matched as :func:`event_scores` and the evaluator match.
 
     A matched pair counts in its true event's block, a false positive in its own, a miss in the true event's;
     staff flags are scored on matched pairs whose prediction carries one (``staff_ids``: true staff track ids).
     Every event must fall in one of ``blocks`` (from :func:`event_blocks` over all the systems compared).
+    ``same_person``: as in :func:`match_events` (pairs by person where the tracks tell).
     """
     index = {int(b): k for k, b in enumerate(blocks)}
     rows = np.zeros((len(blocks), len(BLOCK_STATISTICS)), np.int64)
@@ -232,7 +281,7 @@ def block_statistics(pred: Sequence[CrossingEvent], true: Sequence[CrossingEvent
             raise ValueError(f"an event at frame {frame} falls in block {block}, not among the blocks given")
         rows[index[block], col[name]] += 1
 
-    pairs = match_events(pred, true, tolerance)
+    pairs = match_events(pred, true, tolerance, same_person)
     matched_pred, matched_true = {i for i, _ in pairs}, {j for _, j in pairs}
     for i, j in pairs:
         add(true[j].frame, "event_tp")

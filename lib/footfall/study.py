@@ -24,7 +24,7 @@ from lib.footfall.data import TrainingData, collect
 from lib.footfall.dedup import CandidateCollector, DedupConfig, candidate_feature, choose_threshold, pr_curve, repeat_scores
 from lib.footfall.detect import DecodeConfig, normalise
 from lib.footfall.evaluate import evaluate_sequence
-from lib.footfall.metrics import BLOCK_METRICS, block_statistics, event_blocks
+from lib.footfall.metrics import BLOCK_METRICS, block_statistics, event_blocks, track_on_person
 from lib.footfall.pipeline import (
     FootfallPipeline,
     Networks,
@@ -222,13 +222,14 @@ def scores(seq: SequenceData, events: list[CrossingEvent], tracks: Tracks | None
            "idf1": r.tracking.idf1 if r.tracking else float("nan"), "dedup_f1": r.dedup.pairwise.f1 if r.dedup else float("nan"),
            "staff_f1": r.staff.f1 if r.staff else float("nan"), "true_in": r.counts.true_in, "true_out": r.counts.true_out}
     for name, labelled in (by_descriptor or {}).items():
-        d = evaluate_sequence(seq, labelled, tolerance).dedup
+        d = evaluate_sequence(seq, labelled, tolerance, tracks, tracking=False).dedup
         row[f"dedup_f1_{name}"] = d.pairwise.f1 if d else float("nan")
     return row
 
 
 def path_differences(seq: SequenceData, events: dict[str, list[CrossingEvent]], tolerance: int,
-                     block_frames: int, resamples: int = 2000, seed: int = 0) -> list[dict]:
+                     block_frames: int, resamples: int = 2000, seed: int = 0,
+                     tracks: dict[str, Tracks] | None = None) -> list[dict]:
     """Each path's metric minus the first path's on the same (pooled) sequence, with a paired bootstrap interval
     over time blocks of ``block_frames`` (the blocks holding any crossing, true or predicted by any path).
 
@@ -236,14 +237,17 @@ def path_differences(seq: SequenceData, events: dict[str, list[CrossingEvent]], 
     any crossing): ``estimate``, ``low``, ``high`` (fractions: ×100 for points), ``blocks`` and ``outside_noise``
     (the interval excludes zero). IDF1 and the
     pairwise de-duplication F1 do not add up over blocks (a track or a visitor spans several) and have no
-    interval here.
+    interval here. ``tracks`` (per path): events pair with their person's crossing where the tracks tell, as
+    in the metrics table (:func:`lib.footfall.evaluate.evaluate_sequence`).
     """
     names = list(events)
     blocks = event_blocks([seq.events, *events.values()], block_frames)
     if len(blocks) == 0:  # no crossing at all: nothing to resample
         return []
     staff = {i.id for i in seq.identities if i.role == "staff"}
-    stats = {p: block_statistics(events[p], seq.events, tolerance, block_frames, blocks, staff) for p in names}
+    def person(p: str):
+        return track_on_person(events[p], seq.events, tracks[p], seq.gt) if tracks and p in tracks else None
+    stats = {p: block_statistics(events[p], seq.events, tolerance, block_frames, blocks, staff, person(p)) for p in names}
     rows = []
     for path in names[1:]:
         for metric, fn in BLOCK_METRICS.items():
@@ -264,15 +268,16 @@ def evaluate_paths(system: TrainedSystem, nets: dict[str, Networks], cfg) -> tup
         outs = [run_paths(sim.frames(), {p: FootfallPipeline(n, sim.door, sim.layout.ppm, sim.info.frame_rate,
                                                              system.config) for p, n in nets.items()}) for sim in sims]
         seq = pooled([as_sequence(s) for s in sims])
-        path_events = {}
+        path_events, path_tracks = {}, {}
         for path in nets:
             events, by_descriptor, tracks = pooled_output([o[path] for o in outs])
-            path_events[path] = events
+            path_events[path], path_tracks[path] = events, tracks
             rows.append({"scenario": scenario, "path": path, "system": "ours",
                          **scores(seq, events, tracks, cfg.tolerance, by_descriptor)})
         block_frames = max(1, round(cfg.block_seconds * sims[0].info.frame_rate))
         differences += [{"scenario": scenario, **d} for d in
-                        path_differences(seq, path_events, cfg.tolerance, block_frames, cfg.resamples)]
+                        path_differences(seq, path_events, cfg.tolerance, block_frames, cfg.resamples,
+                                         tracks=path_tracks)]
         first = next(iter(nets))
         line, ours, unlinked = [], [], []
         for k, (sim, o) in enumerate(zip(sims, outs, strict=True)):
