@@ -3,7 +3,8 @@
 ``python -m lib.footfall.evaluate --sequence DIR --events events.json [--tracks pred.txt] [--tolerance 5]``
 prints the metrics as JSON. The events file format is in :mod:`lib.footfall.tracks`; ``--tracks`` is a
 MOTChallenge results file (``frame,id,x,y,w,h,conf,...``). De-duplication is scored when entry events carry
-``visitor_id``, staff filtering when events carry ``staff``; both over the events matched to true ones.
+``visitor_id``, staff filtering when events carry ``staff``; both over the events matched to true ones (with
+``--tracks``, each event matched to its own person's crossing where the tracks tell).
 """
 
 from __future__ import annotations

@@ -245,6 +245,7 @@ def path_differences(seq: SequenceData, events: dict[str, list[CrossingEvent]], 
     if len(blocks) == 0:  # no crossing at all: nothing to resample
         return []
     staff = {i.id for i in seq.identities if i.role == "staff"}
+
     def person(p: str):
         return track_on_person(events[p], seq.events, tracks[p], seq.gt) if tracks and p in tracks else None
     stats = {p: block_statistics(events[p], seq.events, tolerance, block_frames, blocks, staff, person(p)) for p in names}
