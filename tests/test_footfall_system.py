@@ -346,7 +346,7 @@ def test_a_relinked_track_adds_the_lost_tracks_staff_evidence() -> None:
     door = Door((100.0, 200.0), (300.0, 200.0), inside=store)
     for relink_s, expected in ((1.0, [(2, "in", True)]), (0.0, [])):
         pipeline = FootfallPipeline(Networks("none", never, never, never), door, ppm=70.0, fps=10.0,
-                                    config=SystemConfig(staff_threshold=0.5, relink_s=relink_s))
+                                    config=SystemConfig(staff_threshold=0.5, relink_s=relink_s, confirm_frames=1))
         pipeline.role_crops[1] = [(f, np.array([0.1, 0.9, 0.0])) for f in (1, 2, 3)]  # seen as staff, then lost
         pipeline.role_crops[2] = [(4, np.array([0.6, 0.4, 0.0]))]  # one less clear crop after the door
         for frame, (track_id, y) in enumerate([(1, 150.0), (1, 165.0), (1, 180.0), (2, 228.0), (2, 245.0)], start=1):

@@ -92,9 +92,12 @@ def detector_loss(out: torch.Tensor, heat: torch.Tensor, reg: torch.Tensor, mask
 @dataclass(frozen=True)
 class DecodeConfig:
     """``score_threshold``: minimum peak probability; ``max_detections`` per frame; ``scale``: detector input
-    scale relative to the original frame; ``frame_hw``: original frame size (boxes are clipped to it)."""
+    scale relative to the original frame; ``frame_hw``: original frame size (boxes are clipped to it).
 
-    score_threshold: float = 0.15
+    0.25 (was 0.15), with the tracker settings of :class:`lib.footfall.pipeline.SystemConfig`, by event F1 on
+    the threshold sequences once the detector found more people."""
+
+    score_threshold: float = 0.25
     max_detections: int = 64
     scale: float = 0.5
     frame_hw: tuple[int, int] = (480, 640)
