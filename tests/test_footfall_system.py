@@ -407,3 +407,18 @@ def test_calibration_batches_are_spread_over_all_the_training_material() -> None
     assert torch.equal(chosen[0], normalise(items[:1])[0]) and torch.equal(chosen[-1], normalise(items[-1:])[0])
     assert len(spread_batches(items[:6], batch=4, batches=3)) == 2  # fewer items than asked: all of them, once
     assert spread_batches(items[:0], batch=4, batches=3) == []
+
+
+def test_counting_grid_scores_every_setting_and_the_true_boxes_count_perfectly() -> None:
+    from lib.footfall.study import counting_grid
+    from lib.footfall.tracking import detections_from_tracks
+
+    sim = simulate("busy", seed=2000, seconds=20.0)
+    assert len(sim.truth.events) > 0
+    dets = detections_from_tracks(sim.truth.boxes, sim.info.length)
+    rows = counting_grid([sim], [dets], SystemConfig(), {"confirm_frames": (1, 2), "relink_s": (0.0, 1.0),
+                                                         "score_threshold": (0.25, 0.5)})
+    assert len(rows) == 4  # a decoding threshold above ByteTrack's high-confidence one (0.25) is skipped
+    assert [f1 for _, f1 in rows] == sorted((f1 for _, f1 in rows), reverse=True)
+    assert {(c.confirm_frames, c.relink_s) for c, _ in rows} == {(1, 0.0), (1, 1.0), (2, 0.0), (2, 1.0)}
+    assert rows[0][1] == 1.0  # tracker and counter on the true boxes find every crossing

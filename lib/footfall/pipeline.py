@@ -55,7 +55,8 @@ class SystemConfig:
     minimum_iou: float = 0.05
     """ByteTrack's thresholds. These, the counter's ``confirm_frames``, the relink reach below and the
     detector's decoding threshold were chosen by event F1 over a grid on the threshold sequences (busy, seeds
-    2000-2001, detections of the ``cpu`` detector cached once; README, *Footfall system*). With the first
+    2000-2001, detections of the ``cpu`` detector cached once: :func:`lib.footfall.study.counting_grid` over
+    :data:`lib.footfall.study.COUNTING_GRID`; README, *Footfall system*). With the first
     detector people were lost at the door far more often than phantoms appeared there, and the grid kept more
     tracks alive; once the detector found more people (recall 0.83 → 0.93 on held-out sequences) the same grid
     of 64 settings asked for two observations past the band and tracks started at 0.5 (was 1 and 0.35), with
@@ -113,6 +114,12 @@ def counter_config(config: SystemConfig, ppm: float, fps: float) -> CounterConfi
                          relink_frames=round(config.relink_s * fps), relink_px=config.relink_m * ppm)
 
 
+def tracker_config(config: SystemConfig, fps: float) -> TrackerConfig:
+    """ByteTrack's settings for a sequence filmed at ``fps``."""
+    return TrackerConfig(frame_rate=fps, track_activation_threshold=config.track_activation,
+                         high_conf_det_threshold=config.high_confidence, minimum_iou_threshold=config.minimum_iou)
+
+
 def near_door(door: Door, xyxy: np.ndarray, reach: float) -> np.ndarray:
     """Which boxes have their centre within ``reach`` pixels of the door line (and of its span)."""
     c = (xyxy[:, :2] + xyxy[:, 2:]) / 2
@@ -153,9 +160,7 @@ class FootfallPipeline:
             raise ValueError(f"unknown descriptor {config.descriptor!r}; choose one of {', '.join(DESCRIPTORS)}")
         self.nets, self.door, self.config, self.fps = nets, door, config, fps
         self.detector = Detector(nets.detector, config.decode)
-        self.tracker = OnlineTracker(TrackerConfig(frame_rate=fps, track_activation_threshold=config.track_activation,
-                                                   high_conf_det_threshold=config.high_confidence,
-                                                   minimum_iou_threshold=config.minimum_iou))
+        self.tracker = OnlineTracker(tracker_config(config, fps))
         self.counter = DoorCounter(door, counter_config(config, ppm, fps))
         dedup = DedupConfig(door_area_px=config.door_area_m * ppm, span_margin_px=0.4 * ppm,
                             ttl_frames=int(config.ttl_seconds * fps), threshold=config.threshold)

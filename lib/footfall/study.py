@@ -10,6 +10,7 @@ that scenario's evaluation sequences (frames and ids are offset so that sequence
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -24,7 +25,7 @@ from lib.footfall.data import TrainingData, collect
 from lib.footfall.dedup import CandidateCollector, DedupConfig, candidate_feature, choose_threshold, pr_curve, repeat_scores
 from lib.footfall.detect import DecodeConfig, normalise
 from lib.footfall.evaluate import evaluate_sequence
-from lib.footfall.metrics import BLOCK_METRICS, block_statistics, event_blocks, track_on_person
+from lib.footfall.metrics import BLOCK_METRICS, block_statistics, event_blocks, event_scores, track_on_person
 from lib.footfall.pipeline import (
     FootfallPipeline,
     Networks,
@@ -35,11 +36,12 @@ from lib.footfall.pipeline import (
     near_door,
     run_paths,
     staff_share_near,
+    tracker_config,
 )
 from lib.footfall.sim import simulate
 from lib.footfall.sim.sequence import SequenceData, Simulation
 from lib.footfall.system import TrainedSystem
-from lib.footfall.tracking import TrackerConfig
+from lib.footfall.tracking import FrameDetections, TrackerConfig, track_detections
 from lib.footfall.tracks import CrossingEvent, Tracks
 from lib.footfall.train import TrainSettings, train_attributes, train_detector, train_reid
 from lib.runtime import set_threads
@@ -175,6 +177,42 @@ def choose_descriptor(study: ThresholdStudy) -> str:
     """
     learned, colour = (np.nan_to_num(f, nan=-1.0) for f in (study.best_f1, study.baseline_best_f1))
     return "colour" if colour > learned else "embedding"
+
+
+COUNTING_GRID: dict[str, tuple] = {
+    "track_activation": (0.35, 0.5), "high_confidence": (0.25, 0.4), "confirm_frames": (1, 2),
+    "relink_s": (0.0, 1.0), "band_m": (0.4, 0.3), "score_threshold": (0.15, 0.25)}
+"""The settings :data:`SystemConfig`'s tracker, counter and decoding defaults were chosen from (64 combinations
+whose decoding threshold is at most ByteTrack's high-confidence one), on detections of an experiment's ``cpu``
+detector over busy 2000-2001 at 90 s. Rerun on the detector of notebook 06's run of 2026-11-27 12:08 UTC over the
+profile's 120-s threshold sequences: the defaults 0.952, the best settings 0.960 (band 0.3 m), the old defaults
+0.931."""
+
+
+def counting_grid(sims: Sequence[Simulation], detections: Sequence[Sequence[FrameDetections]], base: SystemConfig,
+                  grid: dict[str, Sequence] | None = None) -> list[tuple[SystemConfig, float]]:
+    """Mean event F1 of tracker + counter over ``sims`` for each combination of ``grid`` (fields of
+    :class:`SystemConfig`, or ``score_threshold`` of its decoding), best first.
+
+    ``detections``: per sequence, the detector's output decoded at the grid's lowest score threshold (cached
+    once; a higher threshold drops the weaker peaks, as decoding at it would).
+    """
+    grid = COUNTING_GRID if grid is None else grid
+    rows = []
+    for values in itertools.product(*grid.values()):
+        setting = dict(zip(grid, values, strict=True))
+        score = setting.pop("score_threshold", base.decode.score_threshold)
+        if score > setting.get("high_confidence", base.high_confidence):
+            continue
+        config = replace(base, decode=replace(base.decode, score_threshold=score), **setting)
+        f1 = []
+        for sim, dets in zip(sims, detections, strict=True):
+            kept = [FrameDetections(d.frame, d.xyxy[d.score >= score], d.score[d.score >= score]) for d in dets]
+            tracks = track_detections(kept, tracker_config(config, sim.info.frame_rate))
+            events = count_crossings(tracks, sim.door, counter_config(config, sim.layout.ppm, sim.info.frame_rate))
+            f1.append(event_scores(events, sim.truth.events).f1)
+        rows.append((config, float(np.mean(f1))))
+    return sorted(rows, key=lambda r: -r[1])
 
 
 def as_sequence(sim: Simulation) -> SequenceData:
