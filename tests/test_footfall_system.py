@@ -298,6 +298,28 @@ def test_events_carry_the_configured_descriptors_visitor_ids() -> None:
                                                                                                "colour": [9]}
 
 
+def test_an_entry_takes_the_candidate_of_its_lineage_once() -> None:
+    """The candidate finished under a track the counter later relinked back (35 -> 44 -> 35): the entry on 35
+    gets its visitor id; a neighbour whose lineage reaches another entry's own candidate does not take it."""
+    from lib.footfall.pipeline import Decision, FootfallPipeline, Networks
+    from lib.footfall.tracks import CrossingEvent
+
+    def never(x: torch.Tensor) -> torch.Tensor:
+        raise AssertionError("no network runs in this test")
+
+    store = ((100.0, 200.0), (300.0, 200.0), (300.0, 400.0), (100.0, 400.0))
+    pipeline = FootfallPipeline(Networks("none", never, never, never), Door((100.0, 200.0), (300.0, 200.0),
+                                inside=store), ppm=70.0, fps=10.0, config=SystemConfig(descriptor="colour"))
+    pipeline.counter.relinked.update({44: 35, 35: 44, 11: 10})
+    pipeline.counter.events += [CrossingEvent(364, 35, "in"), CrossingEvent(101, 11, "in"), CrossingEvent(100, 10, "in")]
+    pipeline.decisions += [Decision(44, 363, accepted=True, staff=False, baseline_visitor=7),
+                           Decision(10, 99, accepted=True, staff=False, baseline_visitor=5)]
+    visitors = {e.track_id: e.visitor_id for e in pipeline.finish().events}
+    assert visitors[35] == 7 and visitors[10] == 5
+    assert visitors[11] > 1_000_000  # no candidate of its own and its lineage's is taken: a new visitor
+    assert pipeline._lineage(35) == [35, 44] and pipeline._lineage(10) == [10]
+
+
 def test_a_track_is_staff_when_its_mean_staff_probability_reaches_the_threshold() -> None:
     from lib.footfall.pipeline import FootfallPipeline, Networks
     from lib.footfall.tracks import CrossingEvent

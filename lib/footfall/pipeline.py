@@ -9,8 +9,9 @@ crops. A track that the counter relinked to one the tracker lost (``relink_s``) 
 own and continues its entry candidate. Staff events carry
 ``staff=True`` and no visitor id (staff are not visitors); an entry candidate whose track looks like staff so
 far is kept out of the gallery. Visitor ids go to entry events from the candidate of the same track nearest in
-time; a rejected candidate (back shown, or no front) leaves its entry without a visitor id, and an entry without
-any candidate gets a new one. The colour/texture descriptor runs beside the embedding on the same candidates,
+time, else from an unclaimed one of a track it continues through relinks (one entry per candidate); a rejected
+candidate (back shown, or no front) leaves its entry without a visitor id, and an entry without any candidate
+gets a new one. The colour/texture descriptor runs beside the embedding on the same candidates,
 with its own gallery and threshold; ``SystemConfig.descriptor`` says whose visitor ids the events carry (the
 notebook picks the one with the better F1 on the threshold sequences,
 :func:`lib.footfall.study.choose_descriptor`).
@@ -217,25 +218,57 @@ class FootfallPipeline:
                                                                   self.config.baseline_threshold)
         self.decisions.append(decision)
 
+    def _lineage(self, track_id: int) -> list[int]:
+        """``track_id`` and the tracks it continues through the counter's relinks, nearest first. Relinks can
+        run both ways (a lost track relinked to a new one, then found again by the tracker and relinked back),
+        so the walk stops at the first track it has seen."""
+        lineage = [track_id]
+        while (lost := self.counter.relinked.get(lineage[-1])) is not None and lost not in lineage:
+            lineage.append(lost)
+        return lineage
+
+    def _entry_decisions(self, entries: list[CrossingEvent], window: int) -> dict[int, Decision]:
+        """Each entry's candidate decision (by position in ``entries``), one entry per candidate: the one its
+        own track finished nearest in time within ``window`` frames; failing that, one still unclaimed of the
+        nearest track in its lineage. A candidate can finish under a track that the counter later relinked away
+        (the entry is counted on one id, collected on another); own tracks go first so that a lineage that
+        wandered to a neighbour does not take the neighbour's candidate."""
+        chosen: dict[int, Decision] = {}
+        for own_only in (True, False):
+            taken = {id(d) for d in chosen.values()}
+            for k, e in enumerate(entries):
+                if k in chosen:
+                    continue
+                for tid in self._lineage(e.track_id)[:1] if own_only else self._lineage(e.track_id)[1:]:
+                    near = [d for d in self.decisions
+                            if d.track_id == tid and abs(d.entry_frame - e.frame) <= window and id(d) not in taken]
+                    if near:
+                        chosen[k] = min(near, key=lambda d: abs(d.entry_frame - e.frame))
+                        taken.add(id(chosen[k]))
+                        break
+        return chosen
+
     def finish(self) -> Output:
         """Label the counter's events with staff flags and visitor ids."""
         for track_id, lost in self.counter.relinked.items():  # in order, so chains of relinks add up
             if lost in self.role_crops:  # one person to the counter: one body of staff evidence
                 self.role_crops[track_id] = self.role_crops[lost] + self.role_crops.get(track_id, [])
         window = int(3 * self.fps)
+        ordered = sorted(self.counter.events, key=lambda e: (e.frame, e.track_id))
+        staff = [self._is_staff(e.track_id, e.frame) for e in ordered]
+        entries = {k: n for n, k in enumerate(k for k, e in enumerate(ordered) if e.direction == "in" and not staff[k])}
+        decided = self._entry_decisions([ordered[k] for k in entries], window)
         events, baseline, fresh = [], [], 1_000_000
-        for e in sorted(self.counter.events, key=lambda e: (e.frame, e.track_id)):
-            staff = self._is_staff(e.track_id, e.frame)
+        for k, e in enumerate(ordered):
             visitor = base = None
-            if e.direction == "in" and not staff:
-                near = [d for d in self.decisions if d.track_id == e.track_id and abs(d.entry_frame - e.frame) <= window]
-                if near:
-                    d = min(near, key=lambda d: abs(d.entry_frame - e.frame))
+            if k in entries:
+                d = decided.get(entries[k])
+                if d is not None:
                     visitor, base = d.visitor, d.baseline_visitor
                 else:
                     visitor = base = fresh = fresh + 1
-            events.append(replace(e, staff=staff, visitor_id=visitor))
-            baseline.append(replace(e, staff=staff, visitor_id=base))
+            events.append(replace(e, staff=staff[k], visitor_id=visitor))
+            baseline.append(replace(e, staff=staff[k], visitor_id=base))
         by_descriptor = {"embedding": events, "colour": baseline}
         return Output(by_descriptor[self.config.descriptor], tracks_from_rows(*self.rows), self.decisions, by_descriptor)
 
