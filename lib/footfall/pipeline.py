@@ -227,8 +227,8 @@ class FootfallPipeline:
             lineage.append(lost)
         return lineage
 
-    def _entry_decisions(self, entries: list[CrossingEvent], window: int) -> dict[int, Decision]:
-        """Each entry's candidate decision (by position in ``entries``), one entry per candidate: the one its
+    def _entry_decisions(self, entries: dict[int, CrossingEvent], window: int) -> dict[int, Decision]:
+        """Each entry's candidate decision (under the entry's key), one entry per candidate: the one its
         own track finished nearest in time within ``window`` frames; failing that, one still unclaimed of the
         nearest track in its lineage. A candidate can finish under a track that the counter later relinked away
         (the entry is counted on one id, collected on another); own tracks go first so that a lineage that
@@ -236,7 +236,7 @@ class FootfallPipeline:
         chosen: dict[int, Decision] = {}
         for own_only in (True, False):
             taken = {id(d) for d in chosen.values()}
-            for k, e in enumerate(entries):
+            for k, e in entries.items():
                 if k in chosen:
                     continue
                 for tid in self._lineage(e.track_id)[:1] if own_only else self._lineage(e.track_id)[1:]:
@@ -256,13 +256,13 @@ class FootfallPipeline:
         window = int(3 * self.fps)
         ordered = sorted(self.counter.events, key=lambda e: (e.frame, e.track_id))
         staff = [self._is_staff(e.track_id, e.frame) for e in ordered]
-        entries = {k: n for n, k in enumerate(k for k, e in enumerate(ordered) if e.direction == "in" and not staff[k])}
-        decided = self._entry_decisions([ordered[k] for k in entries], window)
+        entries = {k: e for k, e in enumerate(ordered) if e.direction == "in" and not staff[k]}
+        decided = self._entry_decisions(entries, window)
         events, baseline, fresh = [], [], 1_000_000
         for k, e in enumerate(ordered):
             visitor = base = None
             if k in entries:
-                d = decided.get(entries[k])
+                d = decided.get(k)
                 if d is not None:
                     visitor, base = d.visitor, d.baseline_visitor
                 else:

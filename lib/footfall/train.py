@@ -92,11 +92,12 @@ def train_detector(data: TrainingData, s: TrainSettings, name: str = "centernet_
     for _ in range(s.steps):
         idx = rng.choice(len(data.frames), s.batch, replace=len(data.frames) < s.batch)
         origins = window_origins(data.boxes, idx, (h, w), (ch, cw), data.scale, stride, on_person, rng)
+        cells = [(i, slice(y0, y0 + ch), slice(x0, x0 + cw)) for i, (y0, x0) in zip(idx, origins, strict=True)]
         x = normalise(np.stack([data.frames[i, y0 * stride:(y0 + ch) * stride, x0 * stride:(x0 + cw) * stride]
                                 for i, (y0, x0) in zip(idx, origins, strict=True)]))
-        hm = torch.stack([heat[i, y0:y0 + ch, x0:x0 + cw] for i, (y0, x0) in zip(idx, origins, strict=True)])
-        rg = torch.stack([reg[i, :, y0:y0 + ch, x0:x0 + cw] for i, (y0, x0) in zip(idx, origins, strict=True)])
-        mk = torch.stack([mask[i, y0:y0 + ch, x0:x0 + cw] for i, (y0, x0) in zip(idx, origins, strict=True)])
+        hm = torch.stack([heat[i, ys, xs] for i, ys, xs in cells])
+        rg = torch.stack([reg[i, :, ys, xs] for i, ys, xs in cells])
+        mk = torch.stack([mask[i, ys, xs] for i, ys, xs in cells])
         if rng.random() < 0.5:  # mirror left-right: cx = ix + dx becomes (w-1-ix) + (1-dx)
             x, hm, rg, mk = x.flip(-1), hm.flip(-1), rg.flip(-1), mk.flip(-1)
             rg[:, 2] = torch.where(mk > 0, 1 - rg[:, 2], rg[:, 2])
