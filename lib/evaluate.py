@@ -65,6 +65,23 @@ class ImageScores:
         return same / sum(a.size for a in self.predictions)
 
 
+def held_out_indices(val_size: int, validated: int, limit: int = 0) -> tuple[int, ...]:
+    """The validation images a result may be scored on: those after the first ``validated``, at most ``limit``
+    (0 = all of them).
+
+    Training (notebook 02, ``train.val_max_images``) validates on the first ``validated`` images: its curves,
+    its ``best.pt`` and the choice of the recipe come from them, so scoring them would score on the data that
+    tuned the model. ``validated = 0`` means it validated on all of them, which leaves nothing to score.
+    """
+    if not 0 < validated < val_size:
+        seen = "every one" if validated <= 0 or validated >= val_size else str(validated)
+        raise ValueError(f"training validates on {seen} of the {val_size} validation images, which leaves none "
+                         "to score on: set the profile's train.val_max_images below the split's size (or generate "
+                         "more validation images: data.synthetic_val)")
+    held_out = range(validated, val_size)
+    return tuple(held_out[:limit] if limit > 0 else held_out)
+
+
 def scaled_size(height: int, width: int, scale: float) -> tuple[int, int]:
     """``scale`` × (height, width), each side snapped to a multiple of 32."""
     return nearest_valid_size(height * scale), nearest_valid_size(width * scale)

@@ -92,9 +92,9 @@ class QuantConfig:
     calib_method: str = "class-balanced"
     calib_images: int = 8
     eval_images: int = 20
-    """Validation images scored for every backend (0 = all)."""
+    """Validation images scored for every backend (0 = all of those training did not validate on)."""
     tuning_images: int = 4
-    """Validation images the accuracy-aware backends score their candidates on."""
+    """Training images (none of the calibration ones) the accuracy-aware backends score their candidates on."""
     tolerable_loss: float = 0.01
     """Relative mIoU loss the accuracy-aware backends accept (0.01 = 1 %)."""
     latency_repeats: int = 10

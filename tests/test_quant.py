@@ -234,12 +234,25 @@ def test_select_calibration(tiny_cityscapes: Path) -> None:
 
 
 def test_tuning_and_calibration_images_never_overlap_the_scored_ones() -> None:
+    from lib.evaluate import held_out_indices
     from lib.quant.calibration import deployment_images
 
-    split = deployment_images([3, 0, 7], train_size=10, val_size=6, tuning_images=4, scored_images=5)
-    assert split.calibration == (3, 0, 7) and split.tuning == (1, 2, 4, 5) and split.scored == (0, 1, 2, 3, 4)
+    scored = held_out_indices(val_size=9, validated=3, limit=5)
+    split = deployment_images([3, 0, 7], train_size=10, scored=scored, tuning_images=4)
+    assert split.calibration == (3, 0, 7) and split.tuning == (1, 2, 4, 5) and split.scored == (3, 4, 5, 6, 7)
     assert not set(split.calibration) & set(split.tuning)
-    # calibration and tuning come from the training split, scoring from validation: disjoint by construction
-    assert "validation images (never used" in split.describe()
+    # calibration and tuning come from the training split, scoring from validation images training never saw
+    assert not set(split.scored) & set(range(3)) and "validation images (never used" in split.describe()
     with pytest.raises(ValueError, match="tuning images requested"):
-        deployment_images(range(8), train_size=10, val_size=6, tuning_images=4)
+        deployment_images(range(8), train_size=10, scored=scored, tuning_images=4)
+
+
+def test_scored_validation_images_are_the_ones_training_did_not_validate_on() -> None:
+    from lib.evaluate import held_out_indices
+
+    assert held_out_indices(72, 24) == tuple(range(24, 72))
+    assert held_out_indices(72, 24, limit=8) == tuple(range(24, 32))
+    assert held_out_indices(6, 2, limit=10) == (2, 3, 4, 5)
+    for validated in (0, 6, 9):  # 0: training validated on every image; nothing is left to score
+        with pytest.raises(ValueError, match="val_max_images"):
+            held_out_indices(6, validated)

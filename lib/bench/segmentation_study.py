@@ -1,7 +1,8 @@
 """Notebook 04's study, as functions: which images play which role, the benchmark over models, the tables.
 
-Calibration and tuning images come from the training split; every path is scored on validation images neither
-of them touched (``lib.quant.calibration.deployment_images``). Accuracy differences carry paired bootstrap
+Calibration and tuning images come from the training split; every path is scored on validation images that
+neither of them nor training's validation touched (``lib.quant.calibration.deployment_images``,
+``lib.evaluate.held_out_indices``). Accuracy differences carry paired bootstrap
 intervals over the scored images; speed ratios come from interleaved rounds with their quartiles.
 """
 
@@ -19,7 +20,7 @@ from torch import nn
 
 from lib.bench.deployment import benchmark_backends
 from lib.data.cityscapes import CityscapesSegmentation
-from lib.evaluate import ImageScores, segmentation_scorer
+from lib.evaluate import ImageScores, held_out_indices, segmentation_scorer
 from lib.models import model_summary
 from lib.quant import quantize
 from lib.quant.calibration import DeploymentImages, classes_covered, deployment_images, label_histograms, select_calibration
@@ -41,13 +42,15 @@ class DeploymentData:
 
 
 def prepare_deployment_data(train_set: CityscapesSegmentation, val: CityscapesSegmentation, cfg: Any,
-                            size: tuple[int, int], seed: int = 0) -> DeploymentData:
-    """Calibration images by ``cfg.calib_method``, tuning images beside them, scored images from validation."""
+                            size: tuple[int, int], validated: int, seed: int = 0) -> DeploymentData:
+    """Calibration images by ``cfg.calib_method``, tuning images beside them, scored images from validation:
+    the first ``cfg.eval_images`` after the ``validated`` ones training looked at (:func:`held_out_indices`)."""
     num_classes = train_set.class_set.num_classes
     histograms = label_histograms(train_set, num_classes)  # read once, used by every selection
     calibration = select_calibration(train_set, cfg.calib_method, cfg.calib_images, num_classes, seed,
                                      histograms=histograms)
-    images = deployment_images(calibration, len(train_set), len(val), cfg.tuning_images, cfg.eval_images)
+    images = deployment_images(calibration, len(train_set), held_out_indices(len(val), validated, cfg.eval_images),
+                               cfg.tuning_images)
     return DeploymentData(
         images=images, calib=[train_set[i][0].unsqueeze(0) for i in images.calibration],
         score=segmentation_scorer(val, num_classes, size, indices=images.scored, keep_predictions=True),
@@ -99,17 +102,23 @@ def delta_sentences(records: list[dict[str, Any]]) -> list[str]:
 def calibration_study(model: nn.Module, backend: str, methods: tuple[str, ...], train_set: CityscapesSegmentation,
                       data: DeploymentData, count: int, size: tuple[int, int], fp32: ImageScores,
                       seed: int = 0) -> pd.DataFrame:
-    """The same backend calibrated on each method's images, scored on the scored images, each against FP32 eager."""
+    """The same backend calibrated on each method's images, scored on the scored images, each against FP32 eager
+    and, paired on the same images, against the first method."""
     num_classes = train_set.class_set.num_classes
-    rows = []
+    rows, first = [], None
     for method in methods:
         indices = select_calibration(train_set, method, count, num_classes, seed, histograms=data.histograms)
         predictor = quantize(model, backend, [train_set[i][0].unsqueeze(0) for i in indices], input_size=size)
         scores: ImageScores = data.score(predictor)["image_scores"]
         difference = scores.difference(fp32)
-        rows.append({"method": method, "images": len(indices),
+        first = first or (method, scores)
+        versus = scores.difference(first[1])
+        rows.append({"method": method, "calibration images": len(indices),
                      "classes covered": classes_covered(train_set, indices, num_classes), "mIoU": scores.miou(),
+                     "scored images": difference.n,
                      "ΔmIoU vs fp32 (pts)": 100 * difference.estimate, "CI low": 100 * difference.low,
                      "CI high": 100 * difference.high, "pixel agreement": scores.agreement(fp32),
-                     "verdict": verdict(difference, method, "fp32").rsplit(": ", 1)[-1]})
+                     "verdict": verdict(difference, method, "fp32").rsplit(": ", 1)[-1],
+                     f"vs {first[0]}": "reference" if method == first[0]
+                     else verdict(versus, method, first[0]).split(": ", 1)[1]})
     return pd.DataFrame(rows).set_index("method") if rows else pd.DataFrame()

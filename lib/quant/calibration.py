@@ -97,17 +97,17 @@ class DeploymentImages:
 
     def describe(self) -> str:
         return (f"calibration: {len(self.calibration)} training images; tuning: {len(self.tuning)} other training "
-                f"images; scored: {len(self.scored)} validation images (never used to calibrate or tune)")
+                f"images; scored: {len(self.scored)} validation images (never used to calibrate, tune or follow training)")
 
 
-def deployment_images(calibration: Sequence[int], train_size: int, val_size: int, tuning_images: int,
-                      scored_images: int = 0) -> DeploymentImages:
-    """Tuning images: the first ``tuning_images`` training images not used for calibration; scored images: the
-    first ``scored_images`` validation images (0 = all)."""
+def deployment_images(calibration: Sequence[int], train_size: int, scored: Sequence[int],
+                      tuning_images: int) -> DeploymentImages:
+    """Tuning images: the first ``tuning_images`` training images not used for calibration; ``scored``: the
+    validation images every path is scored on (:func:`lib.evaluate.held_out_indices`: none that training
+    validated on)."""
     calibration = tuple(int(i) for i in calibration)
     rest = [i for i in range(train_size) if i not in set(calibration)]
     if tuning_images > len(rest):
         raise ValueError(f"{tuning_images} tuning images requested but only {len(rest)} training images are not "
                          "calibration images; lower tuning_images or calib_images")
-    scored = range(min(scored_images or val_size, val_size))
-    return DeploymentImages(calibration, tuple(rest[:tuning_images]), tuple(scored))
+    return DeploymentImages(calibration, tuple(rest[:tuning_images]), tuple(int(i) for i in scored))
