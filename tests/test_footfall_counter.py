@@ -115,7 +115,7 @@ def test_relink_counts_a_crossing_split_between_two_track_ids():
     for frame, idx in fragments.by_frame():
         counter.update(frame, fragments.track_id[idx], fragments.centers()[idx])
     assert summary(counter.events) == [(8, 2, "in")]
-    assert counter.relinked == {2: 1}
+    assert counter.relinks == [(2, 1)]
 
 
 def test_relink_leaves_far_late_and_still_seen_tracks_alone():

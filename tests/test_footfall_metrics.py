@@ -68,6 +68,12 @@ def test_matching_by_person_keeps_the_most_pairs_and_then_pairs_each_event_with_
     assert match_events(pred, true, tolerance=3, same_person=lambda i, j: (i, j) == (0, 1)) == [(0, 0), (1, 1)]
     # directions never mix
     assert match_events([ev(10, "out", 5)], [ev(10, "in", 1)], tolerance=3, same_person=lambda i, j: True) == []
+    # one more pair of the same person outweighs the time gaps of all pairs together: pairing each event with
+    # the crossing at its own frame (no pair of the same person) would have the smaller summed gap
+    true = [ev(f, "in", k) for k, f in enumerate((0, 5, 10, 15, 20))]
+    pred = [ev(f, "in", 10 + k) for k, f in enumerate((5, 10, 15, 20))]
+    pairs = match_events(pred, true, tolerance=5, same_person=lambda i, j: (i, j) == (3, 3))
+    assert (3, 3) in pairs and len(pairs) == 4
 
 
 def test_track_on_person_compares_box_centres_at_the_predicted_events_frame():

@@ -301,7 +301,7 @@ def test_events_carry_the_configured_descriptors_visitor_ids() -> None:
 def test_an_entry_takes_the_candidate_of_its_lineage_once() -> None:
     """The candidate finished under a track the counter later relinked back (35 -> 44 -> 35): the entry on 35
     gets its visitor id; a neighbour whose lineage reaches another entry's own candidate does not take it."""
-    from lib.footfall.pipeline import Decision, FootfallPipeline, Networks
+    from lib.footfall.pipeline import FRESH_VISITORS, Decision, FootfallPipeline, Networks
     from lib.footfall.tracks import CrossingEvent
 
     def never(x: torch.Tensor) -> torch.Tensor:
@@ -310,14 +310,36 @@ def test_an_entry_takes_the_candidate_of_its_lineage_once() -> None:
     store = ((100.0, 200.0), (300.0, 200.0), (300.0, 400.0), (100.0, 400.0))
     pipeline = FootfallPipeline(Networks("none", never, never, never), Door((100.0, 200.0), (300.0, 200.0),
                                 inside=store), ppm=70.0, fps=10.0, config=SystemConfig(descriptor="colour"))
-    pipeline.counter.relinked.update({44: 35, 35: 44, 11: 10})
+    pipeline.counter.relinks += [(44, 35), (35, 44), (11, 10)]
     pipeline.counter.events += [CrossingEvent(364, 35, "in"), CrossingEvent(101, 11, "in"), CrossingEvent(100, 10, "in")]
     pipeline.decisions += [Decision(44, 363, accepted=True, staff=False, baseline_visitor=7),
                            Decision(10, 99, accepted=True, staff=False, baseline_visitor=5)]
     visitors = {e.track_id: e.visitor_id for e in pipeline.finish().events}
     assert visitors[35] == 7 and visitors[10] == 5
-    assert visitors[11] > 1_000_000  # no candidate of its own and its lineage's is taken: a new visitor
+    assert visitors[11] > FRESH_VISITORS  # no candidate of its own and its lineage's is taken: a new visitor
     assert pipeline._lineage(35) == [35, 44] and pipeline._lineage(10) == [10]
+
+
+def test_relinks_of_one_id_add_up_and_crops_count_once() -> None:
+    """Track 35 continued 20, was lost to 44 and found again, taking 44 back: its lineage holds both, and a
+    cycle of relinks merges each track's staff evidence once. Entries without a candidate get visitor ids no
+    other sequence's visitors can take once pooled."""
+    from lib.footfall.pipeline import FRESH_VISITORS, FootfallPipeline, Networks
+    from lib.footfall.study import OFFSET
+
+    def never(x: torch.Tensor) -> torch.Tensor:
+        raise AssertionError("no network runs in this test")
+
+    store = ((100.0, 200.0), (300.0, 200.0), (300.0, 400.0), (100.0, 400.0))
+    pipeline = FootfallPipeline(Networks("none", never, never, never), Door((100.0, 200.0), (300.0, 200.0),
+                                inside=store), ppm=70.0, fps=10.0, config=SystemConfig())
+    pipeline.counter.relinks += [(35, 20), (44, 35), (35, 44)]
+    assert pipeline._lineage(35) == [35, 44, 20] and pipeline._lineage(44) == [44, 35, 20]
+    crop = np.array([0.9, 0.1, 0.0])
+    pipeline.role_crops.update({20: [(1, crop)], 35: [(5, crop)], 44: [(9, crop)]})
+    pipeline.finish()
+    assert sorted(f for f, _ in pipeline.role_crops[35]) == [1, 5, 9] == sorted(f for f, _ in pipeline.role_crops[44])
+    assert 1_000 < FRESH_VISITORS < OFFSET
 
 
 def test_a_track_is_staff_when_its_mean_staff_probability_reaches_the_threshold() -> None:

@@ -93,8 +93,10 @@ class DoorCounter:
     events: list[CrossingEvent] = field(default_factory=list)
     last_seen: dict[int, tuple[int, np.ndarray]] = field(default_factory=dict)
     """Frame and position of the tracks seen within the last ``relink_frames`` frames."""
-    relinked: dict[int, int] = field(default_factory=dict)
-    """New track id → the lost track id whose state it took over."""
+    relinks: list[tuple[int, int]] = field(default_factory=list)
+    """``(new track id, lost track id)`` per relink, in the order they were made: the new track took over the lost
+    one's state. A list, not a map: the tracker can find a lost track again, and that id can then take over a
+    track in turn, so one id can be the new track of several relinks."""
 
     def update(self, frame: int, track_ids: np.ndarray, points: np.ndarray) -> list[CrossingEvent]:
         """Observe ``points`` (``(N, 2)``, pixels) of ``track_ids`` at ``frame``; return new events."""
@@ -121,7 +123,7 @@ class DoorCounter:
             lost = min(distance, key=distance.__getitem__)
             if distance[lost] <= self.config.relink_px:
                 self.states[track_id] = self.states.pop(lost)
-                self.relinked[track_id] = lost
+                self.relinks.append((track_id, lost))
                 del recent[lost]
         for track_id, point in zip(track_ids, points, strict=True):
             self.last_seen[track_id] = (frame, point)

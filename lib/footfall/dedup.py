@@ -97,7 +97,7 @@ class CandidateCollector:
         corners = np.concatenate([xyxy[:, [0, 1]], xyxy[:, [2, 1]], xyxy[:, [0, 3]], xyxy[:, [2, 3]]], 1).reshape(-1, 4, 2)
         reach = self.door.signed_distance(corners.reshape(-1, 2)).reshape(-1, 4).max(1) > 0
         distance = self.door.signed_distance(centres)
-        away = (distance < 0) & ~door_area | (distance < -self.config.door_area_px)
+        away = (distance < 0) & ~door_area  # on the street side, beyond the door area or past its ends
         over = overlaps(xyxy)
         done = []
         for k, tid in enumerate(np.asarray(track_ids).tolist()):
@@ -126,9 +126,11 @@ class CandidateCollector:
 
 
 def orientation_ok(front_prob: Sequence[float], threshold: float = 0.5) -> bool:
-    """Accept a candidate unless a crop shows the back, and only if at least one shows the front."""
+    """Accept a candidate unless a crop shows the back, and only if at least one shows the front. The classifier
+    gives one front probability per crop, so a crop under ``threshold`` shows the back: a candidate is accepted
+    when it has crops and every one of them shows the front."""
     p = np.asarray(front_prob, np.float64)
-    return bool(len(p) and (p >= threshold).all() and (p >= threshold).any())
+    return bool(len(p) and (p >= threshold).all())
 
 
 def candidate_feature(features: np.ndarray) -> np.ndarray:

@@ -113,10 +113,10 @@ def _match_by_person(pred: Sequence[CrossingEvent], true: Sequence[CrossingEvent
         gap = np.abs(np.array([pred[i].frame for i in p])[:, None] - np.array([true[j].frame for j in t])[None, :])
         feasible = gap <= tolerance
         # each pair is worth more than every tie-break together: the most pairs first, then the same person,
-        # then the smallest time difference
+        # then the smallest time difference (all gaps of a matching together weigh less than one other person)
         worth = 4.0 * (len(p) + len(t))
         other = np.array([[not same_person(i, j) for j in t] for i in p], np.float64)
-        cost = np.where(feasible, -worth + other + gap / (2.0 * (tolerance + 1)), 0.0)
+        cost = np.where(feasible, -worth + other + gap / (2.0 * (tolerance + 1) * min(len(p), len(t))), 0.0)
         rows, cols = linear_sum_assignment(cost)
         pairs += [(p[r], t[c]) for r, c in zip(rows, cols, strict=True) if feasible[r, c]]
     return sorted(pairs)

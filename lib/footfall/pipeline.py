@@ -54,10 +54,11 @@ class SystemConfig:
     track_activation: float = 0.5
     high_confidence: float = 0.25
     minimum_iou: float = 0.05
-    """ByteTrack's thresholds. These, the counter's ``confirm_frames``, the relink reach below and the
-    detector's decoding threshold were chosen by event F1 over a grid on the threshold sequences (busy, seeds
-    2000-2001, detections of the ``cpu`` detector cached once: :func:`lib.footfall.study.counting_grid` over
-    :data:`lib.footfall.study.COUNTING_GRID`; README, *Footfall system*). With the first
+    """ByteTrack's thresholds. These, the counter's ``confirm_frames`` and band, relinking on or off (its reach
+    ``relink_m`` was set at 1.5 m, not searched) and the detector's decoding threshold were chosen by event F1
+    over a grid on the threshold sequences (busy, seeds 2000-2001, detections of the ``cpu`` detector cached
+    once: :func:`lib.footfall.study.counting_grid` over :data:`lib.footfall.study.COUNTING_GRID`; README,
+    *Footfall system*). With the first
     detector people were lost at the door far more often than phantoms appeared there, and the grid kept more
     tracks alive; once the detector found more people (recall 0.83 → 0.93 on held-out sequences) the same grid
     of 64 settings asked for two observations past the band and tracks started at 0.5 (was 1 and 0.35), with
@@ -83,6 +84,11 @@ class SystemConfig:
 
 
 DESCRIPTORS: tuple[str, ...] = ("embedding", "colour")
+
+FRESH_VISITORS = 50_000
+"""Entries without a candidate get visitor ids above this one: far above any gallery's (which count from 1),
+and below the id offset between pooled sequences (:data:`lib.footfall.study.OFFSET`), so that no two visitors of
+a sequence, or of two pooled sequences, share an id."""
 
 
 @dataclass
@@ -187,9 +193,9 @@ class FootfallPipeline:
         ids, xyxy, scores = self.tracker.update(self.detector(frame_index, frame))
         for rows, value in zip(self.rows, (np.full(len(ids), frame_index), ids, xyxy, scores), strict=True):
             rows.append(value)
-        relinked = len(self.counter.relinked)
+        made = len(self.counter.relinks)
         self.counter.update(frame_index, ids, (xyxy[:, :2] + xyxy[:, 2:]) / 2)
-        for track_id, lost in list(self.counter.relinked.items())[relinked:]:  # one person: one entry candidate
+        for track_id, lost in self.counter.relinks[made:]:  # one person: one entry candidate
             self.collector.hand_over(lost, track_id)
         finished = self.collector.update(frame_index, frame, ids, xyxy)
         role_idx = np.flatnonzero(self._near_door(xyxy)) if frame_index % self.config.role_every == 0 else []
@@ -206,7 +212,8 @@ class FootfallPipeline:
             handmade = colour_texture_batch(cand_crops)
         for n, cand in enumerate(finished):
             rows = slice(3 * n, 3 * n + 3)
-            self.role_crops.setdefault(cand.track_id, []).extend((cand.entry_frame, a[:3]) for a in cand_attrs[rows])
+            self.role_crops.setdefault(cand.track_id, []).extend(zip(cand.frames, (a[:3] for a in cand_attrs[rows]),
+                                                                     strict=True))
             self._decide(cand.track_id, cand.entry_frame, cand_attrs[rows, 3], learned[rows], handmade[rows])
 
     def _decide(self, track_id: int, entry_frame: int, front: np.ndarray, learned: np.ndarray, handmade: np.ndarray) -> None:
@@ -219,12 +226,15 @@ class FootfallPipeline:
         self.decisions.append(decision)
 
     def _lineage(self, track_id: int) -> list[int]:
-        """``track_id`` and the tracks it continues through the counter's relinks, nearest first. Relinks can
-        run both ways (a lost track relinked to a new one, then found again by the tracker and relinked back),
-        so the walk stops at the first track it has seen."""
+        """``track_id`` and the tracks it continues through the counter's relinks, nearest first (breadth first,
+        a track's latest relink first). Relinks can run both ways (a lost track relinked to a new one, then found
+        again by the tracker and relinked back), so each track is taken once."""
+        lost_by_new: dict[int, list[int]] = {}
+        for new, lost in reversed(self.counter.relinks):
+            lost_by_new.setdefault(new, []).append(lost)
         lineage = [track_id]
-        while (lost := self.counter.relinked.get(lineage[-1])) is not None and lost not in lineage:
-            lineage.append(lost)
+        for current in lineage:  # grows while it is walked
+            lineage += [t for t in dict.fromkeys(lost_by_new.get(current, [])) if t not in lineage]
         return lineage
 
     def _entry_decisions(self, entries: dict[int, CrossingEvent], window: int) -> dict[int, Decision]:
@@ -250,15 +260,15 @@ class FootfallPipeline:
 
     def finish(self) -> Output:
         """Label the counter's events with staff flags and visitor ids."""
-        for track_id, lost in self.counter.relinked.items():  # in order, so chains of relinks add up
-            if lost in self.role_crops:  # one person to the counter: one body of staff evidence
-                self.role_crops[track_id] = self.role_crops[lost] + self.role_crops.get(track_id, [])
+        # one person to the counter: one body of staff evidence, each track's crops once (relinks can cycle)
+        merged = {t: [c for x in self._lineage(t) for c in self.role_crops.get(x, [])] for t, _ in self.counter.relinks}
+        self.role_crops.update(merged)
         window = int(3 * self.fps)
         ordered = sorted(self.counter.events, key=lambda e: (e.frame, e.track_id))
         staff = [self._is_staff(e.track_id, e.frame) for e in ordered]
         entries = {k: e for k, e in enumerate(ordered) if e.direction == "in" and not staff[k]}
         decided = self._entry_decisions(entries, window)
-        events, baseline, fresh = [], [], 1_000_000
+        events, baseline, fresh = [], [], FRESH_VISITORS
         for k, e in enumerate(ordered):
             visitor = base = None
             if k in entries:
