@@ -117,6 +117,20 @@ def test_frames_are_rgb_and_deterministic():
     np.testing.assert_array_equal(next(iter(simulate("jittery", seed=3, seconds=0.4).frames())), frames[0])
 
 
+def test_frames_painted_ahead_are_the_same_frames_and_errors_reach_the_consumer(monkeypatch):
+    sim = simulate("busy", seed=2, seconds=1.0)
+    ahead = list(sim.frames_ahead(depth=2))
+    assert len(ahead) == sim.info.length and all(np.array_equal(a, b) for a, b in zip(ahead, sim.frames(), strict=True))
+
+    def broken(self):
+        yield np.zeros((2, 2, 3), np.uint8)
+        raise RuntimeError("paint failed")
+
+    monkeypatch.setattr(Simulation, "frames", broken)
+    with pytest.raises(RuntimeError, match="paint failed"):
+        list(sim.frames_ahead(depth=2))
+
+
 def test_frames_at_paints_the_same_pixels_for_the_chosen_frames_alone():
     sim = simulate("busy", seed=2, seconds=3.0)  # people on screen, camera shake
     frames = list(sim.frames())

@@ -131,7 +131,7 @@ def threshold_study(system: TrainedSystem, nets: Networks, cfg) -> ThresholdStud
         collector = CandidateCollector(sim.door, DedupConfig(door_area_px=reach, span_margin_px=0.4 * sim.layout.ppm))
         rows = dict(sim.truth.boxes.by_frame())
         role_crops: dict[int, list[tuple[int, np.ndarray]]] = {}
-        for f, image in enumerate(sim.frames(), start=1):
+        for f, image in enumerate(sim.frames_ahead(), start=1):
             idx = rows.get(f, np.zeros(0, np.int64))
             boxes, people = sim.truth.boxes.xyxy[idx], sim.truth.boxes.track_id[idx]
             if f % system.config.role_every == 0 and len(idx):
@@ -305,7 +305,7 @@ def evaluate_paths(system: TrainedSystem, nets: dict[str, Networks], cfg) -> tup
     rows, kept, differences = [], {}, []
     for scenario in cfg.eval_scenarios:
         sims = [simulate(scenario, seed=s, seconds=cfg.eval_seconds) for s in cfg.eval_seeds]
-        outs = [run_paths(sim.frames(), {p: FootfallPipeline(n, sim.door, sim.layout.ppm, sim.info.frame_rate,
+        outs = [run_paths(sim.frames_ahead(), {p: FootfallPipeline(n, sim.door, sim.layout.ppm, sim.info.frame_rate,
                                                              system.config) for p, n in nets.items()}) for sim in sims]
         seq = pooled([as_sequence(s) for s in sims])
         path_events, path_tracks = {}, {}
