@@ -116,11 +116,11 @@ def threshold_study(system: TrainedSystem, nets: Networks, cfg) -> ThresholdStud
     """Entry candidates of the threshold sequences, taken on the true tracks (staff left out, as the system
     leaves out staff), scored with the embedding and the baseline; thresholds of best F1 on each PR curve.
 
-    Staff: the people near the door are cropped every ``role_every``-th frame as the system crops tracks; each
-    true crossing is scored as the system scores it, with the mean staff probability of its person's crops
-    within ``staff_window_s`` of it, among those in the stretch of frames that a tracker would keep as one track
-    (:func:`presence_run`), and the staff threshold is the best-F1 point over the crossings (staff F1 is scored
-    per crossing)."""
+    Staff: the people near the door are cropped every ``role_every``-th frame as the system crops tracks, and
+    their entry candidates' crops join them, as in the system; each true crossing is scored as the system scores
+    it, with the mean staff probability of its person's crops within ``staff_window_s`` of it, among those in the
+    stretch of frames that a tracker would keep as one track (:func:`presence_run`), and the staff threshold is
+    the best-F1 point over the crossings (staff F1 is scored per crossing)."""
     learned, handmade, frames, ids, names = [], [], [], [], []
     staff_scores, staff_labels = [], []
     for k, (scenario, seed) in enumerate(pairs(cfg.threshold_scenarios, cfg.threshold_seeds)):
@@ -141,6 +141,9 @@ def threshold_study(system: TrainedSystem, nets: Networks, cfg) -> ThresholdStud
                     for j, p in zip(near, probs, strict=True):
                         role_crops.setdefault(int(people[j]), []).append((f, p[:3]))
             for cand in collector.update(f, image, people, boxes):
+                # as in the pipeline, a candidate's crops join its person's staff evidence at their own frames
+                probs = attribute_probabilities(nets.attributes, cand.crops)
+                role_crops.setdefault(int(cand.track_id), []).extend(zip(cand.frames, (p[:3] for p in probs), strict=True))
                 if cand.track_id in staff:
                     continue
                 crops = np.stack(cand.crops)
