@@ -13,10 +13,11 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from lib.footfall.crops import crops_of
+from lib.footfall.crops import CROP, crops_of
 from lib.footfall.detect import padded_size, prepare_frame
 from lib.footfall.sim import simulate
 from lib.footfall.sim.people import ROLES
+from lib.runtime import process_map
 
 ROLE_INDEX = {"customer": 0, "staff": 1, "courier": 2}
 assert set(ROLE_INDEX) == set(ROLES)
@@ -52,34 +53,49 @@ class TrainingData:
 
 
 def collect(pairs: Iterable[tuple[str, int]], seconds: float, frame_stride: int = 2, crop_stride: int = 3,
-            scale: float = 0.5, min_visibility: float = 0.6) -> TrainingData:
+            scale: float = 0.5, min_visibility: float = 0.6, workers: int = 1) -> TrainingData:
     """Simulate and render each ``(scenario, seed)``; keep every ``frame_stride``-th frame for the detector and
     crops of the people at least ``min_visibility`` visible every ``crop_stride``-th frame (``frame_stride = 0``:
-    crops only)."""
-    frames, boxes, crops, identity, role, front, names = [], [], [], [], [], [], []
-    for k, (scenario, seed) in enumerate(pairs):
-        sim = simulate(scenario, seed=seed, seconds=seconds)
-        names.append(sim.info.name)
-        truth = sim.truth
-        roles = {i.id: ROLE_INDEX[i.role] for i in truth.identities}
-        size = padded_size(sim.info.height, sim.info.width, scale)
-        rows = dict(truth.boxes.by_frame())
-        empty = np.zeros(0, np.int64)
-        xyxy = truth.boxes.xyxy
-        detector = set(range(frame_stride, sim.info.length + 1, frame_stride)) if frame_stride else set()
-        used = detector | set(range(crop_stride, sim.info.length + 1, crop_stride))
-        for f, image in sim.frames_at(used):  # the frames neither list uses are never painted
-            idx = rows.get(f, empty)
-            if f in detector:
-                frames.append(prepare_frame(image, scale, size))
-                boxes.append(xyxy[idx])
-            if f % crop_stride == 0:
-                keep = idx[truth.boxes.visibility[idx] >= min_visibility]
-                crops.append(crops_of(image, xyxy[keep]))
-                ids = truth.boxes.track_id[keep]
-                identity.append(k * 100_000 + ids)
-                role.append(np.array([roles[int(i)] for i in ids], np.int64))
-                front.append(truth.front[keep])
-    detector_frames = np.stack(frames) if frames else np.zeros((0, *size, 3), np.uint8)
-    return TrainingData(detector_frames, boxes, np.concatenate(crops), np.concatenate(identity),
-                        np.concatenate(role), np.concatenate(front).astype(bool), tuple(names), scale)
+    crops only). ``workers`` processes share the sequences out (``lib.runtime.process_map``); the data are the
+    same however many."""
+    jobs = [(k, scenario, seed, seconds, frame_stride, crop_stride, scale, min_visibility)
+            for k, (scenario, seed) in enumerate(pairs)]
+    parts = process_map(_collect_sequence, jobs, workers)
+    if not parts:
+        raise ValueError("collect needs at least one (scenario, seed) pair")
+    return TrainingData(np.concatenate([p.frames for p in parts]), [b for p in parts for b in p.boxes],
+                        np.concatenate([p.crops for p in parts]), np.concatenate([p.identity for p in parts]),
+                        np.concatenate([p.role for p in parts]), np.concatenate([p.front for p in parts]),
+                        tuple(p.sequences[0] for p in parts), scale)
+
+
+def _collect_sequence(k: int, scenario: str, seed: int, seconds: float, frame_stride: int, crop_stride: int,
+                      scale: float, min_visibility: float) -> TrainingData:
+    """:func:`collect`'s work on its ``k``-th sequence (identities offset by ``k`` so sequences never share one)."""
+    sim = simulate(scenario, seed=seed, seconds=seconds)
+    truth = sim.truth
+    roles = {i.id: ROLE_INDEX[i.role] for i in truth.identities}
+    size = padded_size(sim.info.height, sim.info.width, scale)
+    rows = dict(truth.boxes.by_frame())
+    empty = np.zeros(0, np.int64)
+    xyxy = truth.boxes.xyxy
+    frames, boxes, crops, identity, role, front = [], [], [], [], [], []
+    detector = set(range(frame_stride, sim.info.length + 1, frame_stride)) if frame_stride else set()
+    used = detector | set(range(crop_stride, sim.info.length + 1, crop_stride))
+    for f, image in sim.frames_at(used):  # the frames neither list uses are never painted
+        idx = rows.get(f, empty)
+        if f in detector:
+            frames.append(prepare_frame(image, scale, size))
+            boxes.append(xyxy[idx])
+        if f % crop_stride == 0:
+            keep = idx[truth.boxes.visibility[idx] >= min_visibility]
+            crops.append(crops_of(image, xyxy[keep]))
+            ids = truth.boxes.track_id[keep]
+            identity.append(k * 100_000 + ids)
+            role.append(np.array([roles[int(i)] for i in ids], np.int64))
+            front.append(truth.front[keep])
+    def joined(parts: list[np.ndarray], empty: np.ndarray) -> np.ndarray:
+        return np.concatenate(parts) if parts else empty
+    return TrainingData(joined([f[None] for f in frames], np.zeros((0, *size, 3), np.uint8)), boxes,
+                        joined(crops, np.zeros((0, CROP, CROP, 3), np.uint8)), joined(identity, empty),
+                        joined(role, empty), joined(front, np.zeros(0, bool)).astype(bool), (sim.info.name,), scale)

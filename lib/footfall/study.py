@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -40,11 +40,11 @@ from lib.footfall.pipeline import (
 )
 from lib.footfall.sim import simulate
 from lib.footfall.sim.sequence import SequenceData, Simulation
-from lib.footfall.system import TrainedSystem
+from lib.footfall.system import TrainedSystem, deploy, fp32_networks
 from lib.footfall.tracking import FrameDetections, TrackerConfig, track_detections
 from lib.footfall.tracks import CrossingEvent, Tracks
 from lib.footfall.train import TrainSettings, train_attributes, train_detector, train_reid
-from lib.runtime import set_threads
+from lib.runtime import process_map, set_threads
 from lib.stats import bootstrap_paired_difference
 
 OFFSET = 100_000
@@ -59,10 +59,11 @@ def pairs(scenarios: Sequence[str], seeds: Sequence[int]) -> list[tuple[str, int
 def train_system(cfg, seed: int = 0) -> tuple[TrainedSystem, TrainingData, dict[str, list[float]]]:
     """Simulate the training sequences (and the crop-only ones) and train the three networks (``cfg``: a
     profile's ``footfall``) on ``cfg.train_threads`` threads; the caller's thread count is restored afterwards."""
-    data = collect(pairs(cfg.train_scenarios, cfg.train_seeds), cfg.train_seconds, scale=cfg.scale)
+    data = collect(pairs(cfg.train_scenarios, cfg.train_seeds), cfg.train_seconds, scale=cfg.scale, workers=cfg.workers)
     if cfg.crop_sequences:
         data = data.merged(collect(pairs(cfg.train_scenarios, cfg.crop_seeds), cfg.crop_seconds,
-                                   frame_stride=cfg.crop_detector_stride, crop_stride=cfg.crop_stride, scale=cfg.scale))
+                                   frame_stride=cfg.crop_detector_stride, crop_stride=cfg.crop_stride, scale=cfg.scale,
+                                   workers=cfg.workers))
     deployed_threads = torch.get_num_threads()
     set_threads(cfg.train_threads)
     try:
@@ -112,6 +113,63 @@ def presence_run(frames: np.ndarray, frame: int, gap: int) -> tuple[int, int]:
     return int(starts[k]), int(ends[k])
 
 
+@dataclass
+class _SequenceCandidates:
+    """One threshold sequence's part of :func:`threshold_study`."""
+
+    name: str
+    learned: list[np.ndarray] = field(default_factory=list)
+    handmade: list[np.ndarray] = field(default_factory=list)
+    frames: list[int] = field(default_factory=list)
+    ids: list[int] = field(default_factory=list)
+    staff_scores: list[float] = field(default_factory=list)
+    staff_labels: list[bool] = field(default_factory=list)
+
+
+def _threshold_sequence(system: TrainedSystem, nets: Networks | None, cfg, scenario: str, seed: int,
+                        k: int) -> _SequenceCandidates:
+    """Entry candidates (offset by ``k``, as in :func:`pooled`) and per-crossing staff scores of one threshold
+    sequence; ``nets`` None: the system's FP32 networks (built here, in a worker process)."""
+    nets = nets or fp32_networks(system)
+    sim = simulate(scenario, seed=seed, seconds=cfg.threshold_seconds)
+    out = _SequenceCandidates(sim.info.name)
+    staff = {i.id for i in sim.truth.identities if i.role == "staff"}
+    reach = system.config.door_area_m * sim.layout.ppm
+    collector = CandidateCollector(sim.door, DedupConfig(door_area_px=reach, span_margin_px=0.4 * sim.layout.ppm))
+    rows = dict(sim.truth.boxes.by_frame())
+    role_crops: dict[int, list[tuple[int, np.ndarray]]] = {}
+    for f, image in enumerate(sim.frames_ahead(), start=1):
+        idx = rows.get(f, np.zeros(0, np.int64))
+        boxes, people = sim.truth.boxes.xyxy[idx], sim.truth.boxes.track_id[idx]
+        if f % system.config.role_every == 0 and len(idx):
+            near = np.flatnonzero(near_door(sim.door, boxes, reach))
+            if len(near):
+                probs = attribute_probabilities(nets.attributes, [crop_at(image, boxes[j]) for j in near])
+                for j, p in zip(near, probs, strict=True):
+                    role_crops.setdefault(int(people[j]), []).append((f, p[:3]))
+        for cand in collector.update(f, image, people, boxes):
+            # as in the pipeline, a candidate's crops join its person's staff evidence at their own frames
+            probs = attribute_probabilities(nets.attributes, cand.crops)
+            role_crops.setdefault(int(cand.track_id), []).extend(zip(cand.frames, (p[:3] for p in probs), strict=True))
+            if cand.track_id in staff:
+                continue
+            crops = np.stack(cand.crops)
+            out.learned.append(candidate_feature(nets.reid(normalise(crops)).numpy()))
+            out.handmade.append(candidate_feature(colour_texture_batch(crops)))
+            out.frames.append(k * OFFSET + round(cand.entry_frame / sim.info.frame_rate * 100))  # centiseconds
+            out.ids.append(k * OFFSET + cand.track_id)
+    gap = round(sim.info.frame_rate * TrackerConfig().lost_track_buffer / 30)
+    window = round(system.config.staff_window_s * sim.info.frame_rate)
+    seen = {int(i): sim.truth.boxes.frame[sim.truth.boxes.track_id == i] for i in np.unique(sim.truth.boxes.track_id)}
+    for event in sim.truth.events:
+        first, last = presence_run(seen.get(event.track_id, np.array([event.frame])), event.frame, gap)
+        share = staff_share_near([(f, p) for f, p in role_crops.get(event.track_id, []) if first <= f <= last],
+                                 event.frame, window)
+        out.staff_scores.append(0.0 if share is None else share)
+        out.staff_labels.append(event.track_id in staff)
+    return out
+
+
 def threshold_study(system: TrainedSystem, nets: Networks, cfg) -> ThresholdStudy:
     """Entry candidates of the threshold sequences, taken on the true tracks (staff left out, as the system
     leaves out staff), scored with the embedding and the baseline; thresholds of best F1 on each PR curve.
@@ -120,46 +178,17 @@ def threshold_study(system: TrainedSystem, nets: Networks, cfg) -> ThresholdStud
     their entry candidates' crops join them, as in the system; each true crossing is scored as the system scores
     it, with the mean staff probability of its person's crops within ``staff_window_s`` of it, among those in the
     stretch of frames that a tracker would keep as one track (:func:`presence_run`), and the staff threshold is
-    the best-F1 point over the crossings (staff F1 is scored per crossing)."""
-    learned, handmade, frames, ids, names = [], [], [], [], []
-    staff_scores, staff_labels = [], []
-    for k, (scenario, seed) in enumerate(pairs(cfg.threshold_scenarios, cfg.threshold_seeds)):
-        sim = simulate(scenario, seed=seed, seconds=cfg.threshold_seconds)
-        names.append(sim.info.name)
-        staff = {i.id for i in sim.truth.identities if i.role == "staff"}
-        reach = system.config.door_area_m * sim.layout.ppm
-        collector = CandidateCollector(sim.door, DedupConfig(door_area_px=reach, span_margin_px=0.4 * sim.layout.ppm))
-        rows = dict(sim.truth.boxes.by_frame())
-        role_crops: dict[int, list[tuple[int, np.ndarray]]] = {}
-        for f, image in enumerate(sim.frames_ahead(), start=1):
-            idx = rows.get(f, np.zeros(0, np.int64))
-            boxes, people = sim.truth.boxes.xyxy[idx], sim.truth.boxes.track_id[idx]
-            if f % system.config.role_every == 0 and len(idx):
-                near = np.flatnonzero(near_door(sim.door, boxes, reach))
-                if len(near):
-                    probs = attribute_probabilities(nets.attributes, [crop_at(image, boxes[j]) for j in near])
-                    for j, p in zip(near, probs, strict=True):
-                        role_crops.setdefault(int(people[j]), []).append((f, p[:3]))
-            for cand in collector.update(f, image, people, boxes):
-                # as in the pipeline, a candidate's crops join its person's staff evidence at their own frames
-                probs = attribute_probabilities(nets.attributes, cand.crops)
-                role_crops.setdefault(int(cand.track_id), []).extend(zip(cand.frames, (p[:3] for p in probs), strict=True))
-                if cand.track_id in staff:
-                    continue
-                crops = np.stack(cand.crops)
-                learned.append(candidate_feature(nets.reid(normalise(crops)).numpy()))
-                handmade.append(candidate_feature(colour_texture_batch(crops)))
-                frames.append(k * OFFSET + round(cand.entry_frame / sim.info.frame_rate * 100))  # centiseconds
-                ids.append(k * OFFSET + cand.track_id)
-        gap = round(sim.info.frame_rate * TrackerConfig().lost_track_buffer / 30)
-        window = round(system.config.staff_window_s * sim.info.frame_rate)
-        seen = {int(i): sim.truth.boxes.frame[sim.truth.boxes.track_id == i] for i in np.unique(sim.truth.boxes.track_id)}
-        for event in sim.truth.events:
-            first, last = presence_run(seen.get(event.track_id, np.array([event.frame])), event.frame, gap)
-            share = staff_share_near([(f, p) for f, p in role_crops.get(event.track_id, []) if first <= f <= last],
-                                     event.frame, window)
-            staff_scores.append(0.0 if share is None else share)
-            staff_labels.append(event.track_id in staff)
+    the best-F1 point over the crossings (staff F1 is scored per crossing).
+
+    With ``cfg.workers`` > 1 and FP32 ``nets``, the sequences run in worker processes on the system's FP32
+    networks (the same ones)."""
+    in_workers = cfg.workers > 1 and nets.name == "fp32"
+    jobs = [(system, None if in_workers else nets, cfg, scenario, seed, k)
+            for k, (scenario, seed) in enumerate(pairs(cfg.threshold_scenarios, cfg.threshold_seeds))]
+    parts = process_map(_threshold_sequence, jobs, cfg.workers if in_workers else 1, cfg.threads)
+    learned, handmade, frames, ids, staff_scores, staff_labels = (
+        [x for p in parts for x in getattr(p, name)]
+        for name in ("learned", "handmade", "frames", "ids", "staff_scores", "staff_labels"))
     ttl = int(system.config.ttl_seconds * 100)
     a = repeat_scores(np.array(learned), frames, ids, ttl)
     b = repeat_scores(np.array(handmade), frames, ids, ttl)
@@ -167,7 +196,7 @@ def threshold_study(system: TrainedSystem, nets: Networks, cfg) -> ThresholdStud
     staff_study = (np.array(staff_scores), np.array(staff_labels, bool))
     # no staff crossing to learn from: keep the classifier's own 0.5
     ts, f1s = choose_threshold(*staff_study) if staff_study[1].any() else (0.5, float("nan"))
-    return ThresholdStudy(a, b, t, tb, f1, f1b, tuple(names), len(frames), staff_study, ts, f1s)
+    return ThresholdStudy(a, b, t, tb, f1, f1b, tuple(p.name for p in parts), len(frames), staff_study, ts, f1s)
 
 
 def choose_descriptor(study: ThresholdStudy) -> str:
@@ -299,17 +328,45 @@ def path_differences(seq: SequenceData, events: dict[str, list[CrossingEvent]], 
     return rows
 
 
-def evaluate_paths(system: TrainedSystem, nets: dict[str, Networks], cfg) -> tuple[list[dict], dict, list[dict]]:
+def sequence_outputs(system: TrainedSystem, nets: dict[str, Networks], scenario: str, seed: int,
+                     seconds: float) -> dict[str, Output]:
+    """Simulate one sequence and run every deployment path on it (one render)."""
+    sim = simulate(scenario, seed=seed, seconds=seconds)
+    return run_paths(sim.frames_ahead(), {p: FootfallPipeline(n, sim.door, sim.layout.ppm, sim.info.frame_rate,
+                                                              system.config) for p, n in nets.items()})
+
+
+def deployed_outputs(system: TrainedSystem, paths: Sequence[str], calibration: tuple[np.ndarray, np.ndarray],
+                     threads: int, jobs: Sequence[tuple[str, int, float]]) -> list[dict[str, Output]]:
+    """Deploy ``paths`` (INT8 calibrated on ``calibration``: :func:`lib.footfall.system.calibration_inputs`) and
+    run them on each ``(scenario, seed, seconds)``: the work of one process of :func:`evaluate_paths`."""
+    nets = {p: deploy(system, p, *calibration, threads=threads) for p in paths}
+    return [sequence_outputs(system, nets, *job) for job in jobs]
+
+
+def evaluate_paths(system: TrainedSystem, nets: dict[str, Networks], cfg,
+                   calibration: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[list[dict], dict, list[dict]]:
     """Rows per (scenario, path) and per scenario for the LineZone baseline and for the counter on the
     same fp32 tracks, with and without relinking lost tracks, and for the counter on the true tracks (what it
     scores when detection and tracking are perfect); the per-sequence outputs (for timelines) keyed
     by scenario; and per scenario, each path's differences from the first path with their block-bootstrap
-    intervals (:func:`path_differences`)."""
+    intervals (:func:`path_differences`).
+
+    Given the ``calibration`` that built ``nets`` (:func:`lib.footfall.system.calibration_inputs`), ``cfg.workers``
+    processes run the sequences, each deploying the same paths from it (the same networks; the GIL keeps
+    threads from sharing this work out); otherwise ``nets`` run them here."""
+    jobs = [(scenario, seed, cfg.eval_seconds) for scenario in cfg.eval_scenarios for seed in cfg.eval_seeds]
+    if calibration is not None and cfg.workers > 1:
+        groups = [g for g in (jobs[i::cfg.workers] for i in range(cfg.workers)) if g]  # one deployment per worker
+        parts = process_map(deployed_outputs, [(system, tuple(nets), calibration, cfg.threads, g) for g in groups],
+                            cfg.workers, cfg.threads)
+        outputs = dict(zip([job for g in groups for job in g], [o for part in parts for o in part], strict=True))
+    else:
+        outputs = {job: sequence_outputs(system, nets, *job) for job in jobs}
     rows, kept, differences = [], {}, []
     for scenario in cfg.eval_scenarios:
-        sims = [simulate(scenario, seed=s, seconds=cfg.eval_seconds) for s in cfg.eval_seeds]
-        outs = [run_paths(sim.frames_ahead(), {p: FootfallPipeline(n, sim.door, sim.layout.ppm, sim.info.frame_rate,
-                                                             system.config) for p, n in nets.items()}) for sim in sims]
+        sims = [simulate(scenario, seed=s, seconds=cfg.eval_seconds) for s in cfg.eval_seeds]  # no pixels: cheap
+        outs = [outputs[(scenario, s, cfg.eval_seconds)] for s in cfg.eval_seeds]
         seq = pooled([as_sequence(s) for s in sims])
         path_events, path_tracks = {}, {}
         for path in nets:

@@ -74,12 +74,27 @@ def fp32_networks(system: TrainedSystem) -> Networks:
     return Networks("fp32", wrap(system.detector), wrap(system.reid), wrap(system.attributes))
 
 
+FRAME_BATCH, CROP_BATCH = 4, 32
+"""Calibration batch sizes of the detector and of the two crop networks."""
+
+
+def spread(items: np.ndarray, n: int) -> np.ndarray:
+    """``n`` of ``items`` (all when fewer) taken evenly from the first to the last, in order."""
+    n = min(len(items), n)
+    return items[np.linspace(0, len(items) - 1, n).round().astype(int)] if n else items[:0]
+
+
 def spread_batches(items: np.ndarray, batch: int, batches: int) -> list[torch.Tensor]:
     """``batches`` normalised batches of ``batch`` items taken evenly over all of ``items`` (which come sequence
     by sequence: the first few would calibrate INT8 on one store's floor, light and staff uniform)."""
-    n = min(len(items), batch * batches)
-    chosen = items[np.linspace(0, len(items) - 1, n).round().astype(int)] if n else items[:0]
-    return [normalise(chosen[i:i + batch]) for i in range(0, n, batch)]
+    chosen = spread(items, batch * batches)
+    return [normalise(chosen[i:i + batch]) for i in range(0, len(chosen), batch)]
+
+
+def calibration_inputs(frames: np.ndarray, crops: np.ndarray, calib_batches: int = 4) -> tuple[np.ndarray, np.ndarray]:
+    """The frames and crops :func:`deploy` calibrates on: passing these instead of all of them builds the same
+    INT8 networks (in another process, say)."""
+    return spread(frames, FRAME_BATCH * calib_batches), spread(crops, CROP_BATCH * calib_batches)
 
 
 def deploy(system: TrainedSystem, backend: str, frames: np.ndarray, crops: np.ndarray, threads: int | None = None,
@@ -87,14 +102,16 @@ def deploy(system: TrainedSystem, backend: str, frames: np.ndarray, crops: np.nd
     """Build ``backend``'s predictors of the three networks with ``lib.quant.quantize``.
 
     ``frames``: detector inputs as prepared by ``lib.footfall.detect.prepare_frame`` (uint8 RGB); ``crops``:
-    person crops. Both calibrate the INT8 paths (a handful of batches of each, spread over all of them).
+    person crops. Both calibrate the INT8 paths (a handful of batches of each, spread over all of them:
+    :func:`calibration_inputs`).
     """
     if backend == "fp32":
         return fp32_networks(system)
     from lib.quant import quantize
 
     size = padded_size(*system.config.decode.frame_hw, system.config.decode.scale)
-    frame_calib, crop_calib = spread_batches(frames, 4, calib_batches), spread_batches(crops, 32, calib_batches)
+    frame_calib = spread_batches(frames, FRAME_BATCH, calib_batches)
+    crop_calib = spread_batches(crops, CROP_BATCH, calib_batches)
     crop_size = (crops.shape[1], crops.shape[2])
     det = quantize(system.detector, backend, frame_calib, input_size=size, threads=threads)
     reid = quantize(system.reid, backend, crop_calib, input_size=crop_size, threads=threads)

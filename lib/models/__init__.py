@@ -20,9 +20,7 @@ from lib.checkpoint import load_checkpoint
 from lib.models.common import OUTPUT_STRIDE, check_input_size, nearest_valid_size
 from lib.models.csrnet import DENSITY_STRIDE, CSRNet, csrnet
 from lib.models.footfall_nets import CenterNetTiny, CropNet, attr_tiny, centernet_tiny, reid_tiny
-from lib.models.hrnet import HRNetV2, hrnetv2
 from lib.models.summary import count_params, model_summary
-from lib.models.unet import UNet, unet
 
 __all__ = [
     "COUNTERS",
@@ -42,6 +40,34 @@ __all__ = [
     "model_summary",
     "nearest_valid_size",
 ]
+
+def hrnetv2(name: str, **kw: Any) -> nn.Module:
+    """``lib.models.hrnet.hrnetv2``, imported when first needed: timm (with torchvision) takes seconds to import,
+    which every process that builds only the small networks (a CLI, a worker) would pay."""
+    from lib.models.hrnet import hrnetv2 as build
+
+    return build(name, **kw)
+
+
+def unet(name: str, **kw: Any) -> nn.Module:
+    """``lib.models.unet.unet``, imported when first needed (segmentation_models_pytorch imports timm too)."""
+    from lib.models.unet import unet as build
+
+    return build(name, **kw)
+
+
+def __getattr__(name: str) -> Any:
+    """The segmentation model classes, imported on first access (see :func:`hrnetv2`)."""
+    if name == "HRNetV2":
+        from lib.models.hrnet import HRNetV2
+
+        return HRNetV2
+    if name == "UNet":
+        from lib.models.unet import UNet
+
+        return UNet
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 MODELS: dict[str, Callable[..., nn.Module]] = {
     "unet_resnet18": partial(unet, "unet_resnet18"),
