@@ -420,6 +420,21 @@ def test_path_differences_are_paired_over_time_blocks():
     assert by[("int8", "out_error")]["estimate"] > 0 == by[("int8", "in_error")]["estimate"]  # the misses are all exits
 
 
+def test_a_candidate_is_labelled_with_the_person_its_track_was_on() -> None:
+    from lib.footfall.pipeline import Decision
+    from lib.footfall.study import candidate_people
+    from lib.footfall.tracks import Tracks
+
+    # two people 100 px apart, 40-px boxes; track 5 sits on person 1 at frame 10, track 6 between them at frame 12
+    gt = Tracks.from_arrays([10, 10, 12, 12], [1, 2, 1, 2], [[0, 0, 40, 40], [100, 0, 40, 40]] * 2)
+    pred = Tracks.from_arrays([10, 12, 12], [5, 5, 6], [[4, 2, 40, 40], [2, 0, 40, 40], [50, 0, 40, 40]])
+    decisions = [Decision(5, 10, True, False), Decision(5, 11, True, False), Decision(6, 12, True, False),
+                 Decision(9, 12, True, False)]
+    # at frame 11 track 5 is unseen: its nearest frame decides; track 6 is 50 px from both (more than 20): nobody;
+    # track 9 never existed
+    assert candidate_people(decisions, pred, gt) == [1, 1, None, None]
+
+
 def test_presence_run_splits_a_person_where_a_tracker_would_lose_them():
     from lib.footfall.study import presence_run
 

@@ -93,7 +93,8 @@ a sequence, or of two pooled sequences, share an id."""
 
 @dataclass
 class Decision:
-    """What happened to one entry candidate."""
+    """What happened to one entry candidate; an accepted one keeps its feature per descriptor (unit vectors) and
+    its track's mean staff probability at the time (NaN without crops), for choosing thresholds on them."""
 
     track_id: int
     entry_frame: int
@@ -102,6 +103,8 @@ class Decision:
     visitor: int | None = None
     similarity: float = float("nan")
     baseline_visitor: int | None = None
+    staff_share: float = float("nan")
+    features: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -184,9 +187,13 @@ class FootfallPipeline:
     def _attributes(self, crops: list[np.ndarray]) -> np.ndarray:
         return attribute_probabilities(self.nets.attributes, crops)
 
-    def _is_staff(self, track_id: int, frame: int) -> bool:
+    def _staff_share(self, track_id: int, frame: int) -> float:
+        """The track's mean staff probability near ``frame`` (NaN without crops: not staff)."""
         share = staff_share_near(self.role_crops.get(track_id, []), frame, self.staff_window)
-        return share is not None and share >= self.config.staff_threshold
+        return float("nan") if share is None else share
+
+    def _is_staff(self, track_id: int, frame: int) -> bool:
+        return self._staff_share(track_id, frame) >= self.config.staff_threshold
 
     def step(self, frame_index: int, frame: np.ndarray) -> None:
         """Process one RGB frame (1-based index)."""
@@ -217,11 +224,15 @@ class FootfallPipeline:
             self._decide(cand.track_id, cand.entry_frame, cand_attrs[rows, 3], learned[rows], handmade[rows])
 
     def _decide(self, track_id: int, entry_frame: int, front: np.ndarray, learned: np.ndarray, handmade: np.ndarray) -> None:
-        decision = Decision(track_id, entry_frame, orientation_ok(front), self._is_staff(track_id, entry_frame))
+        share = self._staff_share(track_id, entry_frame)
+        decision = Decision(track_id, entry_frame, orientation_ok(front), share >= self.config.staff_threshold,
+                            staff_share=share)
+        if decision.accepted:
+            decision.features = {"embedding": candidate_feature(learned), "colour": candidate_feature(handmade)}
         if decision.accepted and not decision.staff:
-            decision.visitor, _, decision.similarity = self.gallery.match(candidate_feature(learned), entry_frame,
+            decision.visitor, _, decision.similarity = self.gallery.match(decision.features["embedding"], entry_frame,
                                                                           self.config.threshold)
-            decision.baseline_visitor, _, _ = self.baseline.match(candidate_feature(handmade), entry_frame,
+            decision.baseline_visitor, _, _ = self.baseline.match(decision.features["colour"], entry_frame,
                                                                   self.config.baseline_threshold)
         self.decisions.append(decision)
 
