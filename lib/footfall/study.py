@@ -369,15 +369,16 @@ def path_differences(seq: SequenceData, events: dict[str, list[CrossingEvent]], 
 
 
 def sequence_outputs(system: TrainedSystem, nets: dict[str, Networks], scenario: str, seed: int,
-                     seconds: float) -> dict[str, Output]:
-    """Simulate one sequence and run every deployment path on it (one render)."""
+                     seconds: float) -> tuple[Simulation, dict[str, Output]]:
+    """Simulate one sequence and run every deployment path on it (one render); the simulation comes back too,
+    since its ground truth takes seconds to annotate again."""
     sim = simulate(scenario, seed=seed, seconds=seconds)
-    return run_paths(sim.frames_ahead(), {p: FootfallPipeline(n, sim.door, sim.layout.ppm, sim.info.frame_rate,
-                                                              system.config) for p, n in nets.items()})
+    return sim, run_paths(sim.frames_ahead(), {p: FootfallPipeline(n, sim.door, sim.layout.ppm, sim.info.frame_rate,
+                                                                   system.config) for p, n in nets.items()})
 
 
 def deployed_outputs(system: TrainedSystem, paths: Sequence[str], calibration: tuple[np.ndarray, np.ndarray],
-                     threads: int, jobs: Sequence[tuple[str, int, float]]) -> list[dict[str, Output]]:
+                     threads: int, jobs: Sequence[tuple[str, int, float]]) -> list[tuple[Simulation, dict[str, Output]]]:
     """Deploy ``paths`` (INT8 calibrated on ``calibration``: :func:`lib.footfall.system.calibration_inputs`) and
     run them on each ``(scenario, seed, seconds)``: the work of one process of :func:`evaluate_paths`."""
     nets = {p: deploy(system, p, *calibration, threads=threads) for p in paths}
@@ -405,8 +406,7 @@ def evaluate_paths(system: TrainedSystem, nets: dict[str, Networks], cfg,
         outputs = {job: sequence_outputs(system, nets, *job) for job in jobs}
     rows, kept, differences = [], {}, []
     for scenario in cfg.eval_scenarios:
-        sims = [simulate(scenario, seed=s, seconds=cfg.eval_seconds) for s in cfg.eval_seeds]  # no pixels: cheap
-        outs = [outputs[(scenario, s, cfg.eval_seconds)] for s in cfg.eval_seeds]
+        sims, outs = zip(*(outputs[(scenario, s, cfg.eval_seconds)] for s in cfg.eval_seeds), strict=True)
         seq = pooled([as_sequence(s) for s in sims])
         path_events, path_tracks = {}, {}
         for path in nets:
