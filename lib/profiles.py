@@ -164,8 +164,9 @@ class FootfallConfig:
     threads: int = 1
     """Intra-op threads of the footfall networks when deployed (1: they are too small to gain from more)."""
     workers: int = 1
-    """Processes that simulate training material and run the evaluation sequences side by side (1: this one).
-    Threads cannot share that work out: the tracking, counting and much of the painting hold the GIL."""
+    """Processes that simulate the training material and run the threshold and evaluation sequences side by side
+    (1: this one). Threads cannot share that work out: the tracking, counting and much of the painting hold the
+    GIL."""
     train_threads: int = 0
     """Intra-op threads while the three networks train (0 = one per core): a batch of 16 detector windows
     trains 1.5× faster on two threads than on one."""

@@ -41,6 +41,7 @@ __all__ = [
     "nearest_valid_size",
 ]
 
+
 def hrnetv2(name: str, **kw: Any) -> nn.Module:
     """``lib.models.hrnet.hrnetv2``, imported when first needed: timm (with torchvision) takes seconds to import,
     which every process that builds only the small networks (a CLI, a worker) would pay."""
