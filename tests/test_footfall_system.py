@@ -435,6 +435,27 @@ def test_a_candidate_is_labelled_with_the_person_its_track_was_on() -> None:
     assert candidate_people(decisions, pred, gt) == [1, 1, None, None]
 
 
+def test_thresholds_come_from_the_candidates_the_chosen_staff_threshold_leaves_to_the_gallery(monkeypatch) -> None:
+    from types import SimpleNamespace
+
+    import lib.footfall.study as study
+
+    a, b = np.array([1.0, 0.0]), np.array([0.0, 1.0])
+    near_a = np.array([0.96, 0.28])  # cosine 0.96 with a
+    # person 1 enters twice (a, then near a); a staff-looking track (share 0.9) looks like b, and so does
+    # person 3 afterwards: left in, the staff candidate would make person 3 a high-scoring false repeat
+    part = study._SequenceCandidates(
+        "seq", features={"embedding": [a, b, near_a, b], "colour": [a, b, near_a, b]}, frames=[0, 50, 100, 150],
+        ids=[1, 2, 1, 3], shares=[0.1, 0.9, float("nan"), 0.2],
+        staff_scores=[0.9, 0.1, 0.8, 0.2], staff_labels=[True, False, True, False])
+    monkeypatch.setattr(study, "_threshold_sequence", lambda *job: part)
+    cfg = SimpleNamespace(threshold_scenarios=("busy",), threshold_seeds=(2000,), workers=1, threads=1)
+    ts = study.threshold_study(TrainedSystem(None, None, None, SystemConfig(), {}), cfg)
+    assert 0.2 < ts.staff_threshold < 0.8 and ts.staff_best_f1 == 1.0
+    assert ts.candidates == 3 and int(ts.baseline[1].sum()) == 1  # the staff-looking candidate is out
+    assert ts.baseline_best_f1 == 1.0 and 0.0 < ts.baseline_threshold <= 0.96
+
+
 def test_presence_run_splits_a_person_where_a_tracker_would_lose_them():
     from lib.footfall.study import presence_run
 

@@ -150,12 +150,10 @@ def candidate_people(decisions: Sequence[Decision], tracks: Tracks, gt: Tracks) 
     return people
 
 
-def _threshold_sequence(system: TrainedSystem, nets: Networks | None, cfg, scenario: str, seed: int,
-                        k: int) -> _SequenceCandidates:
-    """One threshold sequence (ids and times offset by ``k``, as in :func:`pooled`): the deployed pipeline's
-    candidates, and the staff scores of the true crossings; ``nets`` None: the system's FP32 networks (built here,
-    in a worker process)."""
-    nets = nets or fp32_networks(system)
+def _threshold_sequence(system: TrainedSystem, cfg, scenario: str, seed: int, k: int) -> _SequenceCandidates:
+    """One threshold sequence (ids and times offset by ``k``, as in :func:`pooled`): the FP32 pipeline's
+    candidates, and the staff scores of the true crossings."""
+    nets = fp32_networks(system)
     sim = simulate(scenario, seed=seed, seconds=cfg.threshold_seconds)
     out = _SequenceCandidates(sim.info.name)
     pipeline = FootfallPipeline(nets, sim.door, sim.layout.ppm, sim.info.frame_rate, system.config)
@@ -199,8 +197,8 @@ def _threshold_sequence(system: TrainedSystem, nets: Networks | None, cfg, scena
     return out
 
 
-def threshold_study(system: TrainedSystem, nets: Networks, cfg) -> ThresholdStudy:
-    """Thresholds for the system as deployed: the FP32 pipeline (detector, tracker, counter, the candidate rule)
+def threshold_study(system: TrainedSystem, cfg) -> ThresholdStudy:
+    """Thresholds for the system as deployed: its FP32 pipeline (detector, tracker, counter, the candidate rule)
     runs on the threshold sequences; its accepted entry candidates, less those the staff threshold chosen here
     takes for staff (the system keeps them out of the gallery), are labelled with the person their track was on
     (:func:`candidate_people`; nobody: a one-off), and each descriptor's threshold is the best-F1 point of its
@@ -214,12 +212,10 @@ def threshold_study(system: TrainedSystem, nets: Networks, cfg) -> ThresholdStud
     stretch of frames that a tracker would keep as one track (:func:`presence_run`), and the staff threshold is
     the best-F1 point over the crossings (staff F1 is scored per crossing).
 
-    With ``cfg.workers`` > 1 and FP32 ``nets``, the sequences run in worker processes on the system's FP32
-    networks (the same ones)."""
-    in_workers = cfg.workers > 1 and nets.name == "fp32"
-    jobs = [(system, None if in_workers else nets, cfg, scenario, seed, k)
+    The sequences run in ``cfg.workers`` processes."""
+    jobs = [(system, cfg, scenario, seed, k)
             for k, (scenario, seed) in enumerate(pairs(cfg.threshold_scenarios, cfg.threshold_seeds))]
-    parts = process_map(_threshold_sequence, jobs, cfg.workers if in_workers else 1, cfg.threads)
+    parts = process_map(_threshold_sequence, jobs, cfg.workers, cfg.threads)
     staff_study = (np.array([x for p in parts for x in p.staff_scores]),
                    np.array([x for p in parts for x in p.staff_labels], bool))
     # no staff crossing to learn from: keep the classifier's own 0.5
