@@ -180,6 +180,9 @@ class FootfallConfig:
     depends on its neighbours in time, so single events are not independent units)."""
     resamples: int = 2000
     """Bootstrap resamples of those intervals."""
+    int8_margin: float = 0.02
+    """The migration check's margin (2 points): an INT8 path is shown to stay within it of FP32 on a metric only
+    where the whole interval of their difference lies inside ±margin."""
     min_event_f1: float = 0.0
     min_idf1: float = 0.0
     """Checks: every path's crossing-event F1 and IDF1 must reach these (0 = only report them: a few training

@@ -401,7 +401,7 @@ def test_a_relinked_track_adds_the_lost_tracks_staff_evidence() -> None:
 def test_path_differences_are_paired_over_time_blocks():
     from types import SimpleNamespace
 
-    from lib.footfall.study import path_differences
+    from lib.footfall.study import margin_summary, path_differences
     from lib.footfall.tracks import CrossingEvent
 
     true = [CrossingEvent(30 * k + 3, k, "in" if k % 2 else "out") for k in range(40)]
@@ -413,6 +413,12 @@ def test_path_differences_are_paired_over_time_blocks():
     by = {(r["path"], r["metric"]): r for r in rows}
     assert {r["reference"] for r in rows} == {"fp32"} and len(rows) == 8 and by[("same", "event_f1")]["blocks"] == 14
     assert by[("int8", "event_f1")]["outside_noise"] and not by[("same", "event_f1")]["outside_noise"]
+    # a quarter of the crossings missed is shown to be more than 2 points worse; no difference, within them
+    assert by[("int8", "event_f1")]["margin_verdict"] == "beyond" and by[("same", "event_f1")]["margin_verdict"] == "within"
+    # no event carries a staff flag here: staff F1 is undefined on both sides, and so undecided
+    same = [r for r in rows if r["path"] == "same"]
+    assert margin_summary([r for r in same if r["metric"] != "staff_f1"]) == "yes" and margin_summary(same) == "undecided"
+    assert margin_summary(rows) == "no" and margin_summary([]) == "undecided"
     assert all(by[("same", m)]["estimate"] == by[("same", m)]["low"] == by[("same", m)]["high"] == 0.0
                for m in ("event_f1", "in_error", "out_error"))
     f1 = by[("int8", "event_f1")]

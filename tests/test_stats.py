@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from lib.metrics import miou_from_matrix
-from lib.stats import bootstrap_miou, bootstrap_miou_difference, bootstrap_paired_difference, ratio_spread, verdict
+from lib.stats import Interval, bootstrap_miou, bootstrap_miou_difference, bootstrap_paired_difference, ratio_spread, verdict
 
 
 def confusion(correct: int, wrong: int, classes: int = 3, cls: int = 0) -> np.ndarray:
@@ -121,3 +121,17 @@ def test_paired_difference_refuses_unpaired_statistics() -> None:
         bootstrap_paired_difference(np.ones((3, 3)), np.ones((4, 3)), _f1)
     with pytest.raises(ValueError, match="N×K"):
         bootstrap_paired_difference(np.ones(3), np.ones(3), _f1)
+
+
+@pytest.mark.parametrize(("low", "high", "expected"), [
+    (-0.019, 0.015, "within"),     # the whole interval inside ±2 points
+    (-0.02, 0.02, "within"),       # the bounds count as inside
+    (-0.01, 0.03, "undecided"),    # straddles +2 points: too few units to tell
+    (-0.05, 0.05, "undecided"),    # wider than the margin on both sides
+    (0.021, 0.08, "beyond"),       # wholly above +2 points
+    (-0.09, -0.03, "beyond"),      # wholly below -2 points
+    (float("nan"), float("nan"), "undecided"),
+])
+def test_margin_verdict_asks_the_whole_interval_to_lie_inside_the_margin(low: float, high: float, expected: str) -> None:
+    estimate = 0.0 if np.isnan(low) else (low + high) / 2
+    assert Interval(estimate, low, high, n=30).margin_verdict(0.02) == expected

@@ -333,15 +333,22 @@ def scores(seq: SequenceData, events: list[CrossingEvent], tracks: Tracks | None
     return row
 
 
+DIFFERENCE_COLUMNS: tuple[str, ...] = ("scenario", "path", "reference", "metric", "estimate", "low", "high", "blocks",
+                                       "outside_noise", "margin", "margin_verdict")
+"""The fields of a row of :func:`evaluate_paths`' differences (:func:`path_differences`' and its scenario)."""
+
+
 def path_differences(seq: SequenceData, events: dict[str, list[CrossingEvent]], tolerance: int,
                      block_frames: int, resamples: int = 2000, seed: int = 0,
-                     tracks: dict[str, Tracks] | None = None) -> list[dict]:
+                     tracks: dict[str, Tracks] | None = None, margin: float = 0.02) -> list[dict]:
     """Each path's metric minus the first path's on the same (pooled) sequence, with a paired bootstrap interval
     over time blocks of ``block_frames`` (the blocks holding any crossing, true or predicted by any path).
 
     One row per (path, metric) for the metrics :data:`lib.footfall.metrics.BLOCK_METRICS` covers (none without
-    any crossing): ``estimate``, ``low``, ``high`` (fractions: ×100 for points), ``blocks`` and ``outside_noise``
-    (the interval excludes zero). IDF1 and the
+    any crossing): ``estimate``, ``low``, ``high`` (fractions: ×100 for points), ``blocks``, ``outside_noise``
+    (the interval excludes zero) and ``margin_verdict`` against ``±margin`` (:meth:`lib.stats.Interval.margin_verdict`:
+    an INT8 path "within" 2 points only where its whole interval is; a point estimate within them on a few blocks
+    says nothing). IDF1 and the
     pairwise de-duplication F1 do not add up over blocks (a track or a visitor spans several) and have no
     interval here. ``tracks`` (per path): events pair with their person's crossing where the tracks tell, as
     in the metrics table (:func:`lib.footfall.evaluate.evaluate_sequence`).
@@ -360,8 +367,19 @@ def path_differences(seq: SequenceData, events: dict[str, list[CrossingEvent]], 
         for metric, fn in BLOCK_METRICS.items():
             d = bootstrap_paired_difference(stats[path], stats[names[0]], fn, resamples, seed=seed)
             rows.append({"path": path, "reference": names[0], "metric": metric, "estimate": d.estimate,
-                         "low": d.low, "high": d.high, "blocks": d.n, "outside_noise": d.excludes_zero})
+                         "low": d.low, "high": d.high, "blocks": d.n, "outside_noise": d.excludes_zero,
+                         "margin": margin, "margin_verdict": d.margin_verdict(margin)})
     return rows
+
+
+def margin_summary(differences: Sequence[dict]) -> str:
+    """Whether every difference of :func:`path_differences` is shown to lie within its margin: ``"yes"`` (every
+    interval inside), ``"no"`` (one lies wholly beyond) or ``"undecided"`` (some straddle a bound or are undefined,
+    or there are none)."""
+    verdicts = {d["margin_verdict"] for d in differences}
+    if "beyond" in verdicts:
+        return "no"
+    return "yes" if verdicts == {"within"} else "undecided"
 
 
 def sequence_outputs(system: TrainedSystem, nets: dict[str, Networks], scenario: str, seed: int,
@@ -413,7 +431,7 @@ def evaluate_paths(system: TrainedSystem, nets: dict[str, Networks], cfg,
         block_frames = max(1, round(cfg.block_seconds * sims[0].info.frame_rate))
         differences += [{"scenario": scenario, **d} for d in
                         path_differences(seq, path_events, cfg.tolerance, block_frames, cfg.resamples,
-                                         tracks=path_tracks)]
+                                         tracks=path_tracks, margin=cfg.int8_margin)]
         first = next(iter(nets))
         line, ours, unlinked, truth = [], [], [], []
         for k, (sim, o) in enumerate(zip(sims, outs, strict=True)):
