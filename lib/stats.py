@@ -142,16 +142,6 @@ class RatioSpread:
     high: float
     rounds: int
 
-    def margin_verdict(self, margin: float) -> str:
-        """Where the interval of a difference lies against an equivalence margin ``±margin``: ``"within"`` (all
-        of it inside: the difference is shown to be smaller than the margin), ``"beyond"`` (all of it outside, on
-        one side: shown to be larger) or ``"undecided"`` (it straddles a bound: too few units to tell)."""
-        if math.isnan(self.low) or math.isnan(self.high):
-            return "undecided"
-        if -margin <= self.low and self.high <= margin:
-            return "within"
-        return "beyond" if self.low > margin or self.high < -margin else "undecided"
-
     def as_dict(self) -> dict[str, float | int]:
         return asdict(self)
 
