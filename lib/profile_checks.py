@@ -108,6 +108,8 @@ def _check_footfall(where: str, ff: Any, backends: Collection[str]) -> None:
         "timing_frames", "timing_rounds", "gif_frames", "threads")})
     _at_least(where, 0, **{"footfall.tolerance": ff.tolerance, "footfall.crop_sequences": ff.crop_sequences,
                            "footfall.crop_detector_stride": ff.crop_detector_stride})
+    if ff.detector_stride not in (2, 4):
+        raise ValueError(f"{where}: footfall.detector_stride = {ff.detector_stride}: the detector's output stride is 2 or 4")
     if not 0 <= ff.detector_on_person <= 1:
         raise ValueError(f"{where}: footfall.detector_on_person = {ff.detector_on_person} is a share: 0 to 1")
     for key in ("train_seconds", "crop_seconds", "threshold_seconds", "eval_seconds", "lr", "gallery_ttl_s", "scale"):

@@ -139,6 +139,8 @@ class FootfallConfig:
     """Detector input scale (640×480 frames → 320×240, padded to 320×256)."""
     detector_steps: int = 300
     detector_batch: int = 16
+    detector_stride: int = 4
+    """Input pixels per output cell of the detector (4 or 2; ``lib.models.footfall_nets.CenterNetTiny``)."""
     detector_on_person: float = 0.0
     """Share of the detector's training windows placed around a person (``lib.footfall.train.window_origins``)."""
     crop_steps: int = 250

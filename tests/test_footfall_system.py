@@ -16,7 +16,7 @@ from lib.footfall.dedup import (
     orientation_ok,
     repeat_scores,
 )
-from lib.footfall.detect import DecodeConfig, decode, encode_targets, normalise
+from lib.footfall.detect import DecodeConfig, decode, encode_targets, normalise, output_stride
 from lib.footfall.geometry import Door
 from lib.footfall.pipeline import SystemConfig, staff_share
 from lib.footfall.sim import simulate, write_sequence
@@ -53,6 +53,29 @@ def test_targets_decode_back_to_the_boxes() -> None:
     found, _ = decode(out, DecodeConfig(score_threshold=0.5, scale=0.5, frame_hw=(480, 640)))[0]
     order = np.argsort(found[:, 0])
     assert found[order] == pytest.approx(boxes, abs=1e-3)
+
+
+def test_stride_2_targets_decode_back_and_the_stride_comes_from_the_output() -> None:
+    boxes = np.array([[100.0, 60.0, 130.0, 92.0], [120.0, 60.0, 150.0, 92.0]])  # 20 px apart: one stride-4 cell at half scale
+    config = DecodeConfig(score_threshold=0.5, scale=0.5, frame_hw=(480, 640))
+    assert output_stride(64, config) == 4 and output_stride(128, config) == 2
+    heat, reg, mask = encode_targets(boxes, (128, 160), scale=0.5, stride=2)
+    assert mask.sum() == 2
+    out = torch.from_numpy(np.concatenate([np.where(heat == 1, 8.0, -8.0)[None], reg])[None]).float()
+    found, _ = decode(out, config)[0]
+    assert found[np.argsort(found[:, 0])] == pytest.approx(boxes, abs=1e-3)
+    with pytest.raises(ValueError, match="does not divide the 256-pixel input"):
+        decode(out[..., :100, :], config)
+
+
+def test_peak_kernel_merges_or_separates_neighbouring_peaks() -> None:
+    out = torch.full((1, 5, 16, 20), -8.0)
+    out[0, 0, 8, 5], out[0, 0, 8, 7] = _logit(0.9), _logit(0.8)  # two cells apart
+    config = DecodeConfig(score_threshold=0.3, scale=1.0, frame_hw=(64, 80))
+    assert len(decode(out, config)[0][1]) == 2
+    assert len(decode(out, DecodeConfig(score_threshold=0.3, scale=1.0, frame_hw=(64, 80), peak_kernel=5))[0][1]) == 1
+    with pytest.raises(ValueError, match="odd number of cells"):
+        DecodeConfig(peak_kernel=4)
 
 
 def _door() -> Door:
@@ -151,6 +174,13 @@ def test_network_shapes_and_backward() -> None:
     assert all(p.grad is not None for p in attr.parameters())
     with pytest.raises(ValueError, match="attributes"):
         create_model("attr_tiny", num_classes=3)
+    fine = create_model("centernet_tiny", stride=2)
+    out = fine(torch.randn(2, 3, 64, 96))
+    assert out.shape == (2, 5, 32, 48) and fine.output_stride == 2
+    out.mean().backward()
+    assert all(p.grad is not None for p in fine.parameters())
+    with pytest.raises(ValueError, match="output stride must be 2 or 4"):
+        create_model("centernet_tiny", stride=8)
 
 
 def test_attribute_network_sees_the_centre_of_the_crop_only() -> None:
@@ -173,6 +203,11 @@ def test_count_cli_on_a_tiny_sequence(tmp_path) -> None:
                            config=SystemConfig(), provenance={"train_seeds": [1000]})
     system.save(tmp_path / "system")
     assert load_system(tmp_path / "system").config == system.config
+    fine = TrainedSystem(create_model("centernet_tiny", stride=2).eval(), system.reid, system.attributes,
+                         config=SystemConfig(), provenance={})
+    again = load_system(fine.save(tmp_path / "fine")).detector
+    assert again.output_stride == 2
+    assert all(torch.equal(a, b) for a, b in zip(again.state_dict().values(), fine.detector.state_dict().values(), strict=True))
     seq = write_sequence(simulate("sparse", seed=5, seconds=1.0), tmp_path / "seq")
     assert count_main(["--sequence", str(seq), "--out", str(tmp_path / "events.json"),
                        "--weights", str(tmp_path / "system"), "--tracks", str(tmp_path / "tracks.txt")]) == 0
@@ -193,6 +228,8 @@ def test_footfall_seed_lists_are_disjoint(name: str) -> None:
 
 
 def test_profile_refuses_shared_seeds_and_unknown_scenarios() -> None:
+    with pytest.raises(ValueError, match="footfall.detector_stride = 3"):
+        load_profile("smoke", {"footfall": {"detector_stride": 3}})
     with pytest.raises(ValueError, match="share seeds"):
         load_profile("smoke", {"footfall": {"eval_seeds": [1000]}})
     with pytest.raises(ValueError, match="crop_seeds_from/crop_sequences and footfall.threshold_seeds"):

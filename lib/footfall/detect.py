@@ -1,10 +1,10 @@
 """People detection with ``centernet_tiny``: frame preprocessing, training targets, and decoding peaks to boxes.
 
 The detector sees the frame downscaled by ``scale`` (0.5: 640×480 → 320×240) and padded at the bottom and
-right to multiples of 32. Its output (``lib.models.footfall_nets``) is ``N×5×h×w`` at stride 4: a centre
+right to multiples of 32. Its output (``lib.models.footfall_nets``) is ``N×5×h×w`` at stride 4 or 2: a centre
 heatmap logit, ``log`` box width and height in output cells, and the centre's offset within its cell.
-Decoding keeps the local maxima of the sigmoid heatmap (3×3 max-pool) above ``score_threshold`` and maps
-them back to boxes in the original frame's pixels.
+Decoding keeps the local maxima of the sigmoid heatmap (``peak_kernel`` max-pool, 3×3 by default) above
+``score_threshold`` and maps them back to boxes in the original frame's pixels.
 """
 
 from __future__ import annotations
@@ -92,7 +92,8 @@ def detector_loss(out: torch.Tensor, heat: torch.Tensor, reg: torch.Tensor, mask
 @dataclass(frozen=True)
 class DecodeConfig:
     """``score_threshold``: minimum peak probability; ``max_detections`` per frame; ``scale``: detector input
-    scale relative to the original frame; ``frame_hw``: original frame size (boxes are clipped to it).
+    scale relative to the original frame; ``frame_hw``: original frame size (boxes are clipped to it);
+    ``peak_kernel``: side, in output cells, of the max-pool window that keeps one peak per person (odd).
 
     0.25 (was 0.15), with the tracker settings of :class:`lib.footfall.pipeline.SystemConfig`, by event F1 on
     the threshold sequences once the detector found more people."""
@@ -101,13 +102,31 @@ class DecodeConfig:
     max_detections: int = 64
     scale: float = 0.5
     frame_hw: tuple[int, int] = (480, 640)
+    peak_kernel: int = 3
+
+    def __post_init__(self) -> None:
+        if self.peak_kernel < 1 or self.peak_kernel % 2 == 0:
+            raise ValueError(f"DecodeConfig.peak_kernel = {self.peak_kernel}: "
+                             "the peak window must be an odd number of cells")
 
 
-def decode(output: torch.Tensor, config: DecodeConfig, stride: int = DETECTOR_STRIDE) -> list[tuple[np.ndarray, np.ndarray]]:
+def output_stride(output_height: int, config: DecodeConfig) -> int:
+    """Input pixels per output cell, from the output's height and the detector input's (any predictor of any
+    ``centernet_tiny`` stride, FP32 or INT8, decodes without being told)."""
+    input_height = padded_size(*config.frame_hw, config.scale)[0]
+    if output_height < 1 or input_height % output_height:
+        raise ValueError(f"a detector output {output_height} cells high does not divide the {input_height}-pixel "
+                         f"input of frames {config.frame_hw} at scale {config.scale}: wrong DecodeConfig?")
+    return input_height // output_height
+
+
+def decode(output: torch.Tensor, config: DecodeConfig) -> list[tuple[np.ndarray, np.ndarray]]:
     """Per image of an ``N×5×h×w`` detector output: ``(xyxy (K, 4), scores (K,))`` in original-frame pixels."""
     out = torch.as_tensor(output).float()
+    stride = output_stride(out.shape[-2], config)
     heat = torch.sigmoid(out[:, 0:1])
-    peaks = (heat == F.max_pool2d(heat, 3, stride=1, padding=1)) & (heat >= config.score_threshold)
+    window = F.max_pool2d(heat, config.peak_kernel, stride=1, padding=config.peak_kernel // 2)
+    peaks = (heat == window) & (heat >= config.score_threshold)
     results = []
     for n in range(out.shape[0]):
         iy, ix = torch.nonzero(peaks[n, 0], as_tuple=True)

@@ -70,7 +70,7 @@ def train_system(cfg, seed: int = 0) -> tuple[TrainedSystem, TrainingData, dict[
     set_threads(cfg.train_threads)
     try:
         det, det_loss = train_detector(data, TrainSettings(cfg.detector_steps, cfg.detector_batch, cfg.lr, seed),
-                                       on_person=cfg.detector_on_person)
+                                       on_person=cfg.detector_on_person, stride=cfg.detector_stride)
         reid, reid_loss = train_reid(data, TrainSettings(cfg.crop_steps, cfg.crop_batch, cfg.lr, seed))
         attr, attr_loss = train_attributes(data, TrainSettings(cfg.attribute_steps, cfg.crop_batch, cfg.lr, seed))
     finally:

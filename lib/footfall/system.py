@@ -3,7 +3,8 @@
 A system folder (``saved/footfall/<profile>/`` from notebook 06, or any ``--weights DIR``) holds
 ``centernet_tiny.pt``, ``reid_tiny.pt``, ``attr_tiny.pt`` (checkpoints with a ``"model"`` state dict) and
 ``system.json``: the :class:`~lib.footfall.pipeline.SystemConfig` values (both similarity thresholds with
-the sequences that chose them, the detector's decoding) and the seeds the networks were trained on.
+the sequences that chose them, the detector's decoding), the seeds the networks were trained on, and the
+detector's output stride (``"architecture"``: the weights alone do not say it).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from lib.footfall.detect import DecodeConfig, normalise, padded_size
 from lib.footfall.pipeline import Networks, SystemConfig
 from lib.io import atomic_write_json, read_json
 from lib.models import create_model
+from lib.models.footfall_nets import DETECTOR_STRIDE
 
 NETWORKS = ("centernet_tiny", "reid_tiny", "attr_tiny")
 SYSTEM_FILE = "system.json"
@@ -39,12 +41,17 @@ class TrainedSystem:
     def modules(self) -> dict[str, nn.Module]:
         return dict(zip(NETWORKS, (self.detector, self.reid, self.attributes), strict=True))
 
+    def architecture(self) -> dict[str, dict]:
+        """Constructor arguments that the weights alone do not say (the detector's output stride)."""
+        return {"centernet_tiny": {"stride": int(self.detector.output_stride)}}
+
     def save(self, directory: str | os.PathLike) -> Path:
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
         for name, module in self.modules().items():
             save_checkpoint(directory / f"{name}.pt", {"model": module.state_dict(), "name": name})
-        atomic_write_json(directory / SYSTEM_FILE, {"config": asdict(self.config), "provenance": self.provenance})
+        atomic_write_json(directory / SYSTEM_FILE, {"config": asdict(self.config), "provenance": self.provenance,
+                                                    "architecture": self.architecture()})
         return directory
 
 
@@ -60,8 +67,11 @@ def load_system(directory: str | os.PathLike) -> TrainedSystem:
     decode = raw.pop("decode")
     decode["frame_hw"] = tuple(decode["frame_hw"])
     config = SystemConfig(decode=DecodeConfig(**decode), **raw)
-    nets = [create_model(name, weights=directory / f"{name}.pt").eval() for name in NETWORKS]
-    return TrainedSystem(*nets, config=config, provenance=meta.get("provenance", {}))
+    # only the detector's stride is read (folders written before it: the default); nothing else reaches a constructor
+    stride = int(meta.get("architecture", {}).get("centernet_tiny", {}).get("stride", DETECTOR_STRIDE))
+    detector = create_model("centernet_tiny", weights=directory / "centernet_tiny.pt", stride=stride).eval()
+    reid, attributes = (create_model(name, weights=directory / f"{name}.pt").eval() for name in NETWORKS[1:])
+    return TrainedSystem(detector, reid, attributes, config=config, provenance=meta.get("provenance", {}))
 
 
 def fp32_networks(system: TrainedSystem) -> Networks:

@@ -22,6 +22,7 @@ from torch import nn
 from lib.footfall.data import TrainingData
 from lib.footfall.detect import detector_loss, encode_targets, normalise
 from lib.models import create_model
+from lib.models.footfall_nets import DETECTOR_STRIDE
 
 
 @dataclass(frozen=True)
@@ -70,8 +71,10 @@ def window_origins(boxes: list[np.ndarray], idx: np.ndarray, out_hw: tuple[int, 
 
 
 def train_detector(data: TrainingData, s: TrainSettings, name: str = "centernet_tiny",
-                   crop: tuple[int, int] = (128, 160), on_person: float = 0.0) -> tuple[nn.Module, list[float]]:
-    """Train ``name`` on random ``crop`` windows (input pixels, multiples of 32) of the prepared frames.
+                   crop: tuple[int, int] = (128, 160), on_person: float = 0.0,
+                   stride: int = DETECTOR_STRIDE) -> tuple[nn.Module, list[float]]:
+    """Train ``name`` (output ``stride`` 4 or 2) on random ``crop`` windows (input pixels, multiples of 32) of
+    the prepared frames.
 
     The network is fully convolutional, so training on windows costs a fifth of whole frames; windows are
     aligned to the output stride and their targets are sliced from the whole frame's. Each sample has its own
@@ -79,8 +82,7 @@ def train_detector(data: TrainingData, s: TrainSettings, name: str = "centernet_
     """
     torch.manual_seed(s.seed)
     rng = np.random.default_rng(s.seed)
-    model = create_model(name).train()
-    stride = model.output_stride
+    model = create_model(name, stride=stride).train()
     h, w = data.frames.shape[1] // stride, data.frames.shape[2] // stride
     targets = [encode_targets(b, (h, w), data.scale, stride) for b in data.boxes]
     heat = torch.from_numpy(np.stack([t[0] for t in targets]))

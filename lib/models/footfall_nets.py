@@ -23,7 +23,7 @@ from torch import nn
 from lib.models.common import check_input_size
 
 DETECTOR_STRIDE = 4
-"""Input pixels per output cell of ``centernet_tiny``."""
+"""Input pixels per output cell of ``centernet_tiny`` by default (``stride=2`` halves it)."""
 DETECTOR_CHANNELS = 5
 """Heatmap, log width, log height, x offset, y offset."""
 ATTRIBUTES: tuple[str, ...] = ("customer", "staff", "courier", "front")
@@ -36,33 +36,49 @@ def conv_bn(cin: int, cout: int, stride: int = 1) -> nn.Sequential:
 
 
 class CenterNetTiny(nn.Module):
-    """Centre heatmap + box size + offset at stride 4; ``width`` scales every stage."""
+    """Centre heatmap + box size + offset at ``stride`` 4 or 2; ``width`` scales every stage.
 
-    def __init__(self, name: str = "centernet_tiny", num_classes: int = 1, in_chans: int = 3, width: int = 16) -> None:
+    At stride 2 the merged 1/4 features are upsampled once more, added to the first convolution's 1/2 features
+    and the head runs there with half the channels: two people shoulder to shoulder, one 1/4 cell apart, get
+    two separate peaks, for about the same multiply-adds (the 1/4 head's 3×3 convolution moves to 1/2 at
+    a quarter of the channel pairs).
+    """
+
+    def __init__(self, name: str = "centernet_tiny", num_classes: int = 1, in_chans: int = 3, width: int = 16,
+                 stride: int = DETECTOR_STRIDE) -> None:
         super().__init__()
         if num_classes != 1:
             raise ValueError(f"{name} detects one class (people); num_classes must be 1, got {num_classes}")
-        self.name, self.num_classes, self.output_stride = name, 1, DETECTOR_STRIDE
+        if stride not in (2, 4):
+            raise ValueError(f"{name}: output stride must be 2 or 4, got {stride}")
+        self.name, self.num_classes, self.output_stride = name, 1, stride
         w = width
-        self.stem = nn.Sequential(conv_bn(in_chans, w, 2), conv_bn(w, 2 * w, 2))        # 1/4
+        self.stem = nn.Sequential(conv_bn(in_chans, w, 2), conv_bn(w, 2 * w, 2))        # 1/2, 1/4
         self.stage8 = nn.Sequential(conv_bn(2 * w, 3 * w, 2), conv_bn(3 * w, 3 * w))    # 1/8
         self.stage16 = nn.Sequential(conv_bn(3 * w, 4 * w, 2), conv_bn(4 * w, 4 * w))   # 1/16
         self.lateral16 = nn.Conv2d(4 * w, 3 * w, 1)
         self.lateral4 = nn.Conv2d(2 * w, 3 * w, 1)
         self.neck = conv_bn(3 * w, 2 * w)
-        self.head = nn.Sequential(conv_bn(2 * w, 2 * w), nn.Conv2d(2 * w, DETECTOR_CHANNELS, 1))
+        head_w = 2 * w if stride == 4 else w
+        if stride == 2:
+            self.reduce4 = nn.Conv2d(2 * w, w, 1)
+            self.lateral2 = nn.Conv2d(w, w, 1)
+        self.head = nn.Sequential(conv_bn(head_w, head_w), nn.Conv2d(head_w, DETECTOR_CHANNELS, 1))
         nn.init.constant_(self.head[-1].bias, 0.0)
         with torch.no_grad():
             self.head[-1].bias[0] = -2.19  # prior probability 0.1 of a centre (CenterNet's focal-loss start)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         check_input_size(x, self.name)
-        s4 = self.stem(x)
+        s2 = self.stem[0](x)
+        s4 = self.stem[1](s2)
         s8 = self.stage8(s4)
         s16 = self.stage16(s8)
         m8 = s8 + F.interpolate(self.lateral16(s16), scale_factor=2.0, mode="nearest")
-        m4 = self.lateral4(s4) + F.interpolate(m8, scale_factor=2.0, mode="nearest")
-        return self.head(self.neck(m4))
+        m4 = self.neck(self.lateral4(s4) + F.interpolate(m8, scale_factor=2.0, mode="nearest"))
+        if self.output_stride == 4:
+            return self.head(m4)
+        return self.head(self.lateral2(s2) + F.interpolate(self.reduce4(m4), scale_factor=2.0, mode="nearest"))
 
 
 class CropNet(nn.Module):
@@ -92,8 +108,9 @@ class CropNet(nn.Module):
         return self.fc(self.features(x).mean(dim=(2, 3)))
 
 
-def centernet_tiny(num_classes: int = 1, in_chans: int = 3, width: int = 16) -> CenterNetTiny:
-    return CenterNetTiny("centernet_tiny", num_classes, in_chans, width)
+def centernet_tiny(num_classes: int = 1, in_chans: int = 3, width: int = 16,
+                   stride: int = DETECTOR_STRIDE) -> CenterNetTiny:
+    return CenterNetTiny("centernet_tiny", num_classes, in_chans, width, stride)
 
 
 def reid_tiny(num_classes: int = 32, in_chans: int = 3, width: int = 16) -> CropNet:
