@@ -8,6 +8,7 @@ from typing import ClassVar
 import cv2
 import numpy as np
 
+from lib.data import portable_math
 from lib.data.synthcity.painting import Canvas, Window, frac
 
 
@@ -145,5 +146,5 @@ class EgoLook:
 
     def paint(self, canvas: Canvas, sl: Window, ys: np.ndarray, xs: np.ndarray) -> np.ndarray:
         t = np.clip((ys - self.top) / max(canvas.cam.height - self.top, 1), 0, 1)[..., None]
-        refl = canvas.env.horizon * 0.5 * np.exp(-8 * t)
+        refl = canvas.env.horizon * 0.5 * portable_math.exp(-8 * t)
         return self.color * (0.55 + 0.2 * t) + refl + 4 * canvas.noise_mid[sl][..., None]

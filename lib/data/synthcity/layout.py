@@ -10,6 +10,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from lib.data import portable_math
 from lib.data.synthcity.environment import BUILDING, FOLIAGE, SIDEWALK, TERRAIN, jitter, pick
 from lib.data.synthcity.geometry import box, quad
 from lib.data.synthcity.looks import (
@@ -107,7 +108,7 @@ def add_sky_and_far(sc: Scene) -> None:
             x += bw * 400 / z
     if rng.random() < 0.7:  # treeline on the horizon
         xs = np.linspace(-8, w + 8, 40)
-        top = cam.yh - cam.ppm(250) * (rng.uniform(6, 16) + 3 * np.abs(np.cumsum(rng.normal(0, 1, 40))) ** 0.7)
+        top = cam.yh - cam.ppm(250) * (rng.uniform(6, 16) + 3 * portable_math.power(np.abs(np.cumsum(rng.normal(0, 1, 40))), 0.7))
         poly = np.concatenate([np.stack([xs, top], 1), [[w + 8, cam.yh + 3], [-8, cam.yh + 3]]])
         sc.add("far", 250, Shape("vegetation", poly, FoliageLook(pick(sc.rng, FOLIAGE), cx=w / 2, r=w), 250))
 

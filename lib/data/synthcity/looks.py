@@ -13,6 +13,7 @@ from typing import ClassVar
 import cv2
 import numpy as np
 
+from lib.data import portable_math
 from lib.data.synthcity.painting import Canvas, Window, frac, haze
 
 
@@ -24,7 +25,7 @@ class SkyLook:
 
     def paint(self, canvas: Canvas, sl: Window, ys: np.ndarray, xs: np.ndarray) -> np.ndarray:
         e = canvas.env
-        t = np.clip(ys / max(canvas.cam.yh, 1.0), 0, 1)[..., None] ** 0.7
+        t = portable_math.power(np.clip(ys / max(canvas.cam.yh, 1.0), 0, 1)[..., None], 0.7)
         col = e.zenith * (1 - t) + e.horizon * t
         c = np.clip((canvas.noise_coarse[sl] + 0.25 * canvas.noise_mid[sl] - e.cloud_cover) * 0.9, 0, 1)[..., None]
         cloud = e.cloud * (0.8 + 0.12 * canvas.noise_mid[sl] + 0.05 * canvas.noise_fine[sl])[..., None]

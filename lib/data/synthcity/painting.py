@@ -16,6 +16,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw
 
+from lib.data import portable_math
 from lib.data.synthcity.environment import Environment
 from lib.data.synthcity.geometry import Camera, clip
 
@@ -78,7 +79,7 @@ def noise(rng: np.random.Generator, h: int, w: int, cell: float) -> np.ndarray:
 
 def haze(canvas: Canvas, patch: np.ndarray, z: np.ndarray | float) -> np.ndarray:
     """Fade ``patch`` towards the horizon colour with distance ``z`` (metres)."""
-    a = 1.0 - np.exp(-np.asarray(z, np.float32) / canvas.env.visibility)
+    a = 1.0 - portable_math.exp(-np.asarray(z, np.float64) / canvas.env.visibility)
     a = a[..., None] if np.ndim(a) else a
     return patch * (1 - a) + canvas.env.horizon * a
 
@@ -149,7 +150,7 @@ def camera_effects(rng: np.random.Generator, img: np.ndarray) -> np.ndarray:
     img *= rng.uniform(0.6, 1.3) * rng.uniform(0.88, 1.12, 3).astype(np.float32)
     grey = img.mean(-1, keepdims=True)
     img = grey + rng.uniform(0.55, 1.2) * (img - grey)
-    img = 255 * (np.clip(img, 0, 255) / 255) ** rng.uniform(0.8, 1.25)
+    img = 255 * portable_math.power(np.clip(img, 0, 255) / 255, rng.uniform(0.8, 1.25))
     yy, xx = np.ogrid[-1:1:h * 1j, -1:1:w * 1j]
     img *= (1 - rng.uniform(0, 0.35) * (xx**2 + yy**2) / 2)[..., None].astype(np.float32)
     img = cv2.GaussianBlur(img, (0, 0), rng.uniform(0.3, 1.0) * max(w / 1024, 0.35))

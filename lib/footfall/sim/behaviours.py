@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from lib.data import portable_math
 from lib.footfall.sim.layout import Layout
 from lib.footfall.sim.people import Appearance, sample_appearance
 from lib.footfall.sim.scenario import Scenario
@@ -57,7 +58,7 @@ class PathBuilder:
         delta = target - self.pos
         dist = float(np.hypot(*delta))
         if dist > 1e-6:
-            self.heading = float(np.arctan2(delta[1], delta[0]))
+            self.heading = portable_math.heading(delta[0], delta[1])
             steps = max(1, int(np.ceil(dist / (speed / self.fps))))
             for k in range(1, steps + 1):
                 self._emit(self.pos + delta * k / steps, True)
