@@ -110,6 +110,9 @@ def _check_footfall(where: str, ff: Any, backends: Collection[str]) -> None:
                            "footfall.crop_detector_stride": ff.crop_detector_stride})
     if ff.detector_stride not in (2, 4):
         raise ValueError(f"{where}: footfall.detector_stride = {ff.detector_stride}: the detector's output stride is 2 or 4")
+    if ff.detector_peak_kernel < 1 or ff.detector_peak_kernel % 2 == 0:
+        raise ValueError(f"{where}: footfall.detector_peak_kernel = {ff.detector_peak_kernel}: "
+                         "the peak window's side is an odd number of output cells (3, 5, ...)")
     if not 0 <= ff.detector_on_person <= 1:
         raise ValueError(f"{where}: footfall.detector_on_person = {ff.detector_on_person} is a share: 0 to 1")
     for key in ("train_seconds", "crop_seconds", "threshold_seconds", "eval_seconds", "lr", "gallery_ttl_s", "scale"):

@@ -141,6 +141,9 @@ class FootfallConfig:
     detector_batch: int = 16
     detector_stride: int = 4
     """Input pixels per output cell of the detector (4 or 2; ``lib.models.footfall_nets.CenterNetTiny``)."""
+    detector_peak_kernel: int = 3
+    """Side, in output cells, of the window that keeps one heatmap peak per person (odd; with stride 2 a
+    person spans more cells, and 5 keeps one peak each: ``lib.footfall.detect.DecodeConfig``)."""
     detector_on_person: float = 0.0
     """Share of the detector's training windows placed around a person (``lib.footfall.train.window_origins``)."""
     crop_steps: int = 250

@@ -230,6 +230,8 @@ def test_footfall_seed_lists_are_disjoint(name: str) -> None:
 def test_profile_refuses_shared_seeds_and_unknown_scenarios() -> None:
     with pytest.raises(ValueError, match="footfall.detector_stride = 3"):
         load_profile("smoke", {"footfall": {"detector_stride": 3}})
+    with pytest.raises(ValueError, match="footfall.detector_peak_kernel = 4"):
+        load_profile("smoke", {"footfall": {"detector_peak_kernel": 4}})
     with pytest.raises(ValueError, match="share seeds"):
         load_profile("smoke", {"footfall": {"eval_seeds": [1000]}})
     with pytest.raises(ValueError, match="crop_seeds_from/crop_sequences and footfall.threshold_seeds"):

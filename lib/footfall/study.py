@@ -75,7 +75,8 @@ def train_system(cfg, seed: int = 0) -> tuple[TrainedSystem, TrainingData, dict[
         attr, attr_loss = train_attributes(data, TrainSettings(cfg.attribute_steps, cfg.crop_batch, cfg.lr, seed))
     finally:
         torch.set_num_threads(deployed_threads)
-    config = SystemConfig(decode=DecodeConfig(scale=cfg.scale), ttl_seconds=cfg.gallery_ttl_s)
+    config = SystemConfig(decode=DecodeConfig(scale=cfg.scale, peak_kernel=cfg.detector_peak_kernel),
+                          ttl_seconds=cfg.gallery_ttl_s)
     provenance = {"train_seeds": list(cfg.train_seeds), "train_scenarios": list(cfg.train_scenarios),
                   "train_seconds": cfg.train_seconds, "crop_seeds": list(cfg.crop_seeds), "crop_seconds": cfg.crop_seconds,
                   "data": data.summary(), "synthetic": True}
