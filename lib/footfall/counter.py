@@ -41,7 +41,8 @@ class Zone(IntEnum):
 class CounterConfig:
     """Hysteresis parameters, in pixels and frames.
 
-    ``band_px``: half-width of the band around the door line (about 0.4 m suits people seen from above);
+    ``band_px``: half-width of the band around the door line (0.3-0.4 m suits people seen from above;
+    the system uses ``SystemConfig.band_m``);
     ``confirm_frames``: consecutive observations beyond the band before the side changes;
     ``span_margin_px``: how far past the door's ends the band reaches along the line;
     ``relink_frames`` and ``relink_px``: how long ago and how near a lost track may have been last seen for

@@ -255,7 +255,9 @@ COUNTING_GRID: dict[str, tuple] = {
 whose decoding threshold is at most ByteTrack's high-confidence one), on detections of an experiment's ``cpu``
 detector over busy 2000-2001 at 90 s. Rerun on the detector of notebook 06's run of 2026-11-27 12:08 UTC over the
 profile's 120-s threshold sequences: the defaults 0.952, the best settings 0.960 (band 0.3 m), the old defaults
-0.931."""
+0.931. Rerun on the detectors of three training runs of the ``cpu`` profile (seeds 0-2, 2026-12-07), one setting for
+all three by mean event F1: the settings of then 0.944, the best (one observation past a 0.3-m band) 0.951, now the
+defaults."""
 
 
 def counting_grid(sims: Sequence[Simulation], detections: Sequence[Sequence[FrameDetections]], base: SystemConfig,
