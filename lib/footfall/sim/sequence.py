@@ -29,6 +29,7 @@ from lib.footfall.sim.layout import Layout, sample_layout
 from lib.footfall.sim.poses import camera_shake
 from lib.footfall.sim.render import Look, Renderer, sample_look
 from lib.footfall.sim.scenario import Scenario, get_scenario
+from lib.footfall.sim.spacing import keep_apart
 from lib.footfall.sim.truth import Identity, Truth, Visit, annotate
 from lib.footfall.tracks import CrossingEvent, Tracks, read_events, read_mot, write_events, write_mot
 from lib.io import atomic_write_bytes, atomic_write_json, read_json
@@ -126,8 +127,8 @@ def simulate(scenario: str | Scenario = "busy", seed: int = 0, seconds: float = 
         raise ValueError(f"seconds must be positive, got {seconds}")
     layout = sample_layout(_rng(seed, "layout"), sc)
     look = sample_look(_rng(seed, "look"))
-    agents = populate(layout, sc, _rng(seed, "agents"), seconds, look.uniform)
     n_frames = int(round(seconds * sc.fps))
+    agents = keep_apart(populate(layout, sc, _rng(seed, "agents"), seconds, look.uniform), layout, sc.fps, n_frames)
     shake = camera_shake(_rng(seed, "shake"), n_frames, sc.camera_shake_px)
     info = SeqInfo(f"footfall-{sc.name}-s{seed}", sc.fps, n_frames, layout.width, layout.height)
     return Simulation(sc, seed, info, layout, look, agents, shake, annotate(agents, layout, n_frames, shake))
