@@ -12,6 +12,7 @@ and are left alone. In the door gap a sidestep never takes anyone into the jambs
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 
 import numpy as np
@@ -82,7 +83,7 @@ def keep_apart(agents: list[Agent], layout: Layout, fps: float, n_frames: int, g
     which the offset fades once the way is clear. Headings (the way people face) are kept."""
     offsets = [np.zeros_like(a.xy) for a in agents]
     current = np.zeros((len(agents), 2))
-    decay = float(np.exp(-1.0 / (recover_s * fps)))
+    decay = math.exp(-1.0 / (recover_s * fps))  # scalar libm: the same bits on every CPU
     step_cap = max_speed / fps
     for frame in range(n_frames):
         idx, scripted, vel = _positions(agents, frame)
