@@ -13,6 +13,8 @@ import pytest
 
 from lib import paths
 from lib.footfall.sim import SCENARIOS, Simulation, read_sequence, simulate, write_sequence
+from lib.footfall.sim.behaviours import Agent
+from lib.footfall.sim.spacing import GAP_M, keep_apart
 from lib.footfall.tracks import count_directions
 
 SECONDS = 20.0
@@ -177,9 +179,8 @@ def test_cli_writes_a_sequence(tmp_path):
     assert read_sequence(tmp_path / "s").info.length == 12
 
 
-def _walker(sim: Simulation, id_: int, start_xy: tuple[float, float], end_xy: tuple[float, float], frames: int) -> "Agent":
-    from lib.footfall.sim.behaviours import Agent
-
+def _walker(sim: Simulation, id_: int, start_xy: tuple[float, float], end_xy: tuple[float, float], frames: int) -> Agent:
+    """One person walking a straight line at constant speed (a hand-made scripted path)."""
     xy = np.linspace(start_xy, end_xy, frames)
     heading = np.full(frames, np.arctan2(end_xy[1] - start_xy[1], end_xy[0] - start_xy[0]))
     return Agent(id_, "customer", "visit", sim.agents[0].appearance, 0, xy, heading)
@@ -190,8 +191,6 @@ def _closest(a, b) -> float:
 
 
 def test_people_meeting_in_the_door_step_aside_and_groups_stay_side_by_side(sims):
-    from lib.footfall.sim.spacing import GAP_M, keep_apart
-
     sim = sims["busy"]
     lay, fps = sim.layout, sim.scenario.fps
     x, y0, y1 = lay.door_cx, lay.wall_y - 2.0, lay.wall_y + 2.0
@@ -199,13 +198,13 @@ def test_people_meeting_in_the_door_step_aside_and_groups_stay_side_by_side(sims
     assert _closest(coming_in, going_out) < 0.1  # scripted: straight through each other
     moved = keep_apart([coming_in, going_out], lay, fps, 41)
     assert _closest(*moved) >= 0.8 * GAP_M
-    assert all(np.array_equal(m.heading, a.heading) for m, a in zip(moved, (coming_in, going_out)))
+    assert all(np.array_equal(m.heading, a.heading) for m, a in zip(moved, (coming_in, going_out), strict=True))
     # no one pressed into the jambs, and back on the scripted path once past each other
     assert all(lay.door_x0 < m.xy[k, 0] < lay.door_x1 for m in moved for k in range(41)
                if abs(m.xy[k, 1] - lay.wall_y) < lay.wall_thickness)
-    assert max(float(np.hypot(*(m.xy[-1] - a.xy[-1]))) for m, a in zip(moved, (coming_in, going_out))) < 0.1
+    assert max(float(np.hypot(*(m.xy[-1] - a.xy[-1]))) for m, a in zip(moved, (coming_in, going_out), strict=True)) < 0.1
     pair = [_walker(sim, 3, (x - 0.28, y0), (x - 0.28, y1), 40), _walker(sim, 4, (x + 0.28, y0), (x + 0.28, y1), 40)]
-    assert all(np.array_equal(m.xy, a.xy) for m, a in zip(keep_apart(pair, lay, fps, 40), pair))
+    assert all(np.array_equal(m.xy, a.xy) for m, a in zip(keep_apart(pair, lay, fps, 40), pair, strict=True))
 
 
 @pytest.mark.parametrize("name", sorted(SCENARIOS))

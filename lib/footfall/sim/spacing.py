@@ -53,9 +53,9 @@ def _pushes(pos: np.ndarray, vel: np.ndarray, gap: float, lookahead: float) -> n
     close = dist < gap
     if not close.any():
         return push
-    i, j, ahead, dist, dv, moving = i[close], j[close], ahead[close], dist[close], dv[close], moving[close]
+    i, j, ahead, dist, dv, speed2, moving = (a[close] for a in (i, j, ahead, dist, dv, speed2, moving))
     # approaching: step aside, across the relative motion; head on (nothing across): each to their right
-    along = dv / np.sqrt(np.where(moving, np.einsum("ij,ij->i", dv, dv), 1.0))[:, None]
+    along = dv / np.sqrt(np.where(moving, speed2, 1.0))[:, None]
     across = ahead - np.einsum("ij,ij->i", ahead, along)[:, None] * along
     head_on = np.hypot(*across.T) < 1e-3
     across[head_on] = np.stack([-along[head_on, 1], along[head_on, 0]], 1)
