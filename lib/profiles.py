@@ -146,7 +146,7 @@ class FootfallConfig:
     person spans more cells, and 5 keeps one peak each: ``lib.footfall.detect.DecodeConfig``)."""
     detector_on_person: float = 0.0
     """Share of the detector's training windows placed around a person (``lib.footfall.train.window_origins``)."""
-    crop_steps: int = 250
+    crop_steps: int = 1000
     """Training steps of the embedding network."""
     attribute_steps: int = 250
     """Training steps of the attribute (role, front) classifier."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 import torch
@@ -183,18 +185,34 @@ def test_network_shapes_and_backward() -> None:
         create_model("centernet_tiny", stride=8)
 
 
-def test_attribute_network_sees_the_centre_of_the_crop_only() -> None:
+@pytest.mark.parametrize(("name", "view"), [("attr_tiny", 32), ("reid_tiny", 24)])
+def test_crop_networks_see_the_centre_of_the_crop_only(name: str, view: int) -> None:
     torch.manual_seed(0)
-    attr = create_model("attr_tiny").eval()
+    net = create_model(name).eval()
     crops = torch.randn(2, 3, 64, 64)
+    a, b = (64 - view) // 2, (64 + view) // 2
     changed = crops.clone()
-    changed[..., :16, :] = changed[..., 48:, :] = changed[..., :, :16] = changed[..., :, 48:] = 5.0
+    changed[..., :a, :] = changed[..., b:, :] = changed[..., :, :a] = changed[..., :, b:] = 5.0
     with torch.no_grad():
-        assert torch.equal(attr(crops), attr(changed))
-        assert torch.equal(attr(crops), attr(crops[..., 16:48, 16:48]))
+        assert torch.equal(net(crops), net(changed))
+        if view % 32 == 0:  # inputs are multiples of 32 pixels
+            assert torch.equal(net(crops), net(crops[..., a:b, a:b]))
         centre = changed.clone()
         centre[..., 30:34, 30:34] = -5.0
-        assert not torch.allclose(attr(changed), attr(centre))
+        assert not torch.allclose(net(changed), net(centre))
+
+
+def test_a_saved_system_keeps_the_embeddings_view_and_older_folders_embed_the_whole_crop(tmp_path) -> None:
+    system = TrainedSystem(*(create_model(n).eval() for n in ("centernet_tiny", "reid_tiny", "attr_tiny")),
+                           config=SystemConfig(), provenance={})
+    folder = system.save(tmp_path / "system")
+    assert load_system(folder).reid.view == 24
+    meta = json.loads((folder / "system.json").read_text())
+    del meta["architecture"]["reid_tiny"]  # written before the embedding had a view: it was trained on whole crops
+    (folder / "system.json").write_text(json.dumps(meta))
+    older = load_system(folder).reid
+    assert older.view is None
+    assert all(torch.equal(a, b) for a, b in zip(older.state_dict().values(), system.reid.state_dict().values(), strict=True))
 
 
 def test_count_cli_on_a_tiny_sequence(tmp_path) -> None:

@@ -42,8 +42,10 @@ class TrainedSystem:
         return dict(zip(NETWORKS, (self.detector, self.reid, self.attributes), strict=True))
 
     def architecture(self) -> dict[str, dict]:
-        """Constructor arguments that the weights alone do not say (the detector's output stride)."""
-        return {"centernet_tiny": {"stride": int(self.detector.output_stride)}}
+        """Constructor arguments that the weights alone do not say (the detector's output stride, the window the
+        embedding looks at)."""
+        return {"centernet_tiny": {"stride": int(self.detector.output_stride)},
+                "reid_tiny": {"view": self.reid.view}}
 
     def save(self, directory: str | os.PathLike) -> Path:
         directory = Path(directory)
@@ -67,10 +69,14 @@ def load_system(directory: str | os.PathLike) -> TrainedSystem:
     decode = raw.pop("decode")
     decode["frame_hw"] = tuple(decode["frame_hw"])
     config = SystemConfig(decode=DecodeConfig(**decode), **raw)
-    # only the detector's stride is read (folders written before it: the default); nothing else reaches a constructor
-    stride = int(meta.get("architecture", {}).get("centernet_tiny", {}).get("stride", DETECTOR_STRIDE))
+    # only the detector's stride and the embedding's view are read, as integers (folders written before them: the
+    # stride's default, and the whole crop, which their embedding was trained on); nothing else reaches a constructor
+    architecture = meta.get("architecture", {})
+    stride = int(architecture.get("centernet_tiny", {}).get("stride", DETECTOR_STRIDE))
+    view = architecture.get("reid_tiny", {}).get("view")
     detector = create_model("centernet_tiny", weights=directory / "centernet_tiny.pt", stride=stride).eval()
-    reid, attributes = (create_model(name, weights=directory / f"{name}.pt").eval() for name in NETWORKS[1:])
+    reid = create_model("reid_tiny", weights=directory / "reid_tiny.pt", view=None if view is None else int(view)).eval()
+    attributes = create_model("attr_tiny", weights=directory / "attr_tiny.pt").eval()
     return TrainedSystem(detector, reid, attributes, config=config, provenance=meta.get("provenance", {}))
 
 

@@ -89,7 +89,7 @@ MODELS: dict[str, Callable[..., nn.Module]] = {
 
 Segmentation models default to 19 classes; counters have one output channel and refuse any other number.
 The footfall networks (``lib.models.footfall_nets``): ``centernet_tiny`` returns ``N×5×H/4×W/4`` (heatmap, size,
-offset), ``reid_tiny`` an ``N×32`` embedding of a 64×64 crop, ``attr_tiny`` ``N×4`` attribute logits.
+offset), ``reid_tiny`` an ``N×32`` embedding of a 64×64 crop's central 24×24 pixels, ``attr_tiny`` ``N×4`` attribute logits.
 """
 
 COUNTERS: tuple[str, ...] = tuple(name for name, build in MODELS.items() if getattr(build, "func", None) is csrnet)
