@@ -7,7 +7,8 @@ the frame at which the box first reaches into the store gives the second; the ``
 observation after that gives the third. A finished candidate is rejected when any crop shows the back or
 none shows the front (:func:`orientation_ok`); otherwise its features (mean of the crops' unit vectors) are
 compared with the :class:`Gallery`: a similarity at or above the threshold makes it a repeat of that visitor,
-else a new visitor; either way it is added. Nothing uses faces: the features see a 64 px top-down crop.
+else a new visitor; either way it is added. Nothing uses faces: both descriptors see the central 24 px of a
+64 px top-down crop.
 """
 
 from __future__ import annotations

@@ -241,8 +241,9 @@ def choose_descriptor(study: ThresholdStudy) -> str:
     scored a higher F1 on the threshold sequences (chosen there, never on the scored ones).
 
     Measured on held-out busy sequences (seeds 3000-3001, 120 s, true tracks; AVX2 EPYC): the embedding as
-    ``cpu`` trains it (250 steps on the crops of 16 ten-second sequences, 71 identities) reached best F1 0.51,
-    the colour/texture histogram 0.93; crops of 30-second sequences (203 identities) gave the embedding 0.46.
+    ``cpu`` trained it then (the whole crop, 250 steps on the crops of 16 ten-second sequences, 71 identities)
+    reached best F1 0.51, the colour/texture histogram 0.93; crops of 30-second sequences (203 identities) gave
+    the embedding 0.46. Looking at the crop's centre it comes close, not past (``lib.footfall.train.train_reid``).
     """
     learned, colour = (np.nan_to_num(f, nan=-1.0) for f in (study.best_f1, study.baseline_best_f1))
     return "colour" if colour > learned else "embedding"
