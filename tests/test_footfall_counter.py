@@ -118,6 +118,17 @@ def test_relink_counts_a_crossing_split_between_two_track_ids():
     assert counter.relinks == [(2, 1)]
 
 
+def test_relink_reach_grows_with_the_time_since_the_lost_track_was_seen():
+    # track 1 is last seen at frame 5 (y=90), track 2 appears at frame 8 (y=112): 22 px in 3 frames
+    fragments = concat(walk(1, APPROACH), walk(2, [112.0, 122.0, 132.0, 142.0, 152.0], first_frame=8))
+    too_slow = CounterConfig(**{**RELINK.__dict__, "relink_near_px": 4.0, "relink_speed_px": 5.0})  # reach 19 px
+    fast_enough = CounterConfig(**{**RELINK.__dict__, "relink_near_px": 4.0, "relink_speed_px": 6.0})  # 22 px
+    assert count_crossings(fragments, DOOR, too_slow) == []
+    assert summary(count_crossings(fragments, DOOR, fast_enough)) == [(8, 2, "in")]
+    with pytest.raises(ValueError, match="relink"):
+        CounterConfig(relink_speed_px=-1.0)
+
+
 def test_relink_leaves_far_late_and_still_seen_tracks_alone():
     inside = [112.0, 122.0, 132.0, 142.0, 152.0]
     far = concat(walk(1, APPROACH), walk(2, inside, x=260.0, first_frame=7))  # 170 px from where 1 was lost

@@ -14,7 +14,9 @@ starts at the door (after an identity switch, or entering the view there) still 
 starts them again under a new id a few frames later on the other side; neither id then goes from one side to
 the other, and the crossing is missed. A new track that appears within ``relink_px`` of where another track
 was last seen, at most ``relink_frames`` frames ago, and which that track is not seen beside, takes over that
-track's state (the nearest such track), so the person's crossing is counted once, under the new id.
+track's state (the nearest such track), so the person's crossing is counted once, under the new id. Nobody
+walks 1.3 m in a tenth of a second, so the reach also grows with the time since the lost track was seen:
+``relink_near_px`` plus ``relink_speed_px`` per frame, up to ``relink_px``.
 """
 
 from __future__ import annotations
@@ -46,7 +48,9 @@ class CounterConfig:
     ``confirm_frames``: consecutive observations beyond the band before the side changes;
     ``span_margin_px``: how far past the door's ends the band reaches along the line;
     ``relink_frames`` and ``relink_px``: how long ago and how near a lost track may have been last seen for
-    a new track to continue it (module docstring; 0 frames: never).
+    a new track to continue it (module docstring; 0 frames: never); ``relink_near_px`` and ``relink_speed_px``:
+    the reach one frame after it was last seen is ``relink_near_px + relink_speed_px``, and grows by
+    ``relink_speed_px`` each frame (the default: ``relink_px`` at once).
     """
 
     band_px: float = 24.0
@@ -54,10 +58,12 @@ class CounterConfig:
     span_margin_px: float = 16.0
     relink_frames: int = 0
     relink_px: float = 0.0
+    relink_near_px: float = 0.0
+    relink_speed_px: float = float("inf")
 
     def __post_init__(self) -> None:
         if (self.band_px < 0 or self.confirm_frames < 1 or self.span_margin_px < 0 or self.relink_frames < 0
-                or self.relink_px < 0):
+                or self.relink_px < 0 or self.relink_near_px < 0 or not self.relink_speed_px >= 0):
             raise ValueError(f"invalid counter configuration {self}: band, margin and relink settings >= 0, "
                              "confirm_frames >= 1")
 
@@ -115,14 +121,16 @@ class DoorCounter:
 
     def _relink(self, frame: int, track_ids: list[int], points: np.ndarray) -> None:
         """Hand each new track the state of the nearest lost one within reach (module docstring)."""
-        recent = {t: p for t, (f, p) in self.last_seen.items()
-                  if frame - f <= self.config.relink_frames and t not in track_ids and t in self.states}
+        c = self.config
+        recent = {t: (f, p) for t, (f, p) in self.last_seen.items()
+                  if frame - f <= c.relink_frames and t not in track_ids and t in self.states}
         for track_id, point in zip(track_ids, points, strict=True):
             if track_id in self.states or not recent:
                 continue
-            distance = {t: float(np.hypot(*(point - p))) for t, p in recent.items()}
+            distance = {t: float(np.hypot(*(point - p))) for t, (_, p) in recent.items()}
             lost = min(distance, key=distance.__getitem__)
-            if distance[lost] <= self.config.relink_px:
+            reach = min(c.relink_px, c.relink_near_px + c.relink_speed_px * (frame - recent[lost][0]))
+            if distance[lost] <= reach:
                 self.states[track_id] = self.states.pop(lost)
                 self.relinks.append((track_id, lost))
                 del recent[lost]
