@@ -321,17 +321,27 @@ def test_merged_sequences_keep_their_own_identities_and_add_detector_frames_when
     assert len(np.unique(both.identity)) == len(np.unique(base.identity)) + len(np.unique(extra.identity))
 
 
-def test_descriptor_is_the_one_with_the_better_threshold_f1() -> None:
+def test_the_embedding_replaces_the_histogram_only_when_clearly_better_on_the_threshold_sequences() -> None:
     from lib.footfall.study import ThresholdStudy, choose_descriptor
 
-    def study_with(learned_f1: float, colour_f1: float) -> ThresholdStudy:
-        empty = (np.zeros(0), np.zeros(0, bool))
-        return ThresholdStudy(empty, empty, 0.9, 0.9, learned_f1, colour_f1, ("s",), 0)
+    rng = np.random.default_rng(0)
 
-    assert choose_descriptor(study_with(0.5, 0.9)) == "colour"
-    assert choose_descriptor(study_with(0.9, 0.5)) == "embedding"
-    assert choose_descriptor(study_with(0.7, 0.7)) == "embedding"  # a tie keeps the learned embedding
-    assert choose_descriptor(study_with(float("nan"), float("nan"))) == "embedding"  # no repeats to judge by
+    def study_with(n: int, repeats: int, colour_hits: float) -> ThresholdStudy:
+        """The embedding ranks every repeat first; the histogram ranks ``colour_hits`` of them first."""
+        labels = np.zeros(n, bool)
+        labels[:repeats] = True
+        learned = np.where(labels, 0.9, 0.5) + rng.uniform(0, 0.01, n)
+        found = labels & (np.arange(n) < round(colour_hits * repeats))
+        colour = np.where(found, 0.9, 0.5) + rng.uniform(0, 0.01, n)
+        colour[np.flatnonzero(~labels)[:repeats - found.sum()]] = 0.95  # a stranger above each repeat it misses
+        (t, f1), (tb, f1b) = choose_threshold(learned, labels), choose_threshold(colour, labels)
+        return ThresholdStudy((learned, labels), (colour, labels), t, tb, f1, f1b, ("s",), n)
+
+    assert choose_descriptor(study_with(200, 40, 0.6)) == "embedding"  # 40 repeats, F1 1.0 against 0.6
+    assert choose_descriptor(study_with(100, 13, 12 / 13)) == "colour"  # one decision of 13 apart: noise
+    assert choose_descriptor(study_with(100, 13, 1.0)) == "colour"  # a tie keeps the histogram
+    empty = (np.zeros(0), np.zeros(0, bool))
+    assert choose_descriptor(ThresholdStudy(empty, empty, 1.0, 1.0, float("nan"), float("nan"), ("s",), 0)) == "colour"
 
 
 def test_events_carry_the_configured_descriptors_visitor_ids() -> None:

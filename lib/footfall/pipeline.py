@@ -13,7 +13,7 @@ time, else from an unclaimed one of a track it continues through relinks (one en
 candidate (back shown, or no front) leaves its entry without a visitor id, and an entry without any candidate
 gets a new one. The colour/texture descriptor runs beside the embedding on the same candidates,
 with its own gallery and threshold; ``SystemConfig.descriptor`` says whose visitor ids the events carry (the
-notebook picks the one with the better F1 on the threshold sequences,
+notebook keeps the histogram unless the embedding's F1 on the threshold sequences is clearly better,
 :func:`lib.footfall.study.choose_descriptor`).
 """
 
