@@ -460,7 +460,8 @@ def test_a_relinked_track_adds_the_lost_tracks_staff_evidence() -> None:
                                     config=SystemConfig(staff_threshold=0.5, relink_s=relink_s, confirm_frames=1))
         pipeline.role_crops[1] = [(f, np.array([0.1, 0.9, 0.0])) for f in (1, 2, 3)]  # seen as staff, then lost
         pipeline.role_crops[2] = [(4, np.array([0.6, 0.4, 0.0]))]  # one less clear crop after the door
-        for frame, (track_id, y) in enumerate([(1, 150.0), (1, 165.0), (1, 180.0), (2, 228.0), (2, 245.0)], start=1):
+        # track 2 appears 32 px (0.46 m) on from where 1 was last seen, a frame later: within walking reach
+        for frame, (track_id, y) in enumerate([(1, 150.0), (1, 165.0), (1, 180.0), (2, 212.0), (2, 245.0)], start=1):
             pipeline.counter.update(frame, np.array([track_id]), np.array([[200.0, y]]))
         assert [(e.track_id, e.direction, e.staff) for e in pipeline.finish().events] == expected
 
