@@ -31,11 +31,11 @@ DETECTOR_CHANNELS = 5
 REID_VIEW = 24
 """Side of the central window ``reid_tiny`` embeds (the colour/texture baseline's disc is 24 px across too).
 Repeat-visitor average precision over the customers' entries of held-out sequences (busy and occluded, seeds
-3000-3003, 90 s, crops of the true tracks; trained as the ``cpu`` profile, 1000 steps; AVX-512 EPYC): the whole
-64-px crop 0.65 and 0.45 (0.53 and 0.26 after 250 steps), view 40 0.95 and 0.85, view 32 0.99 and 0.97, view 24
-1.00 and 1.00 (three training seeds: 0.991-0.999 and 0.981-1.0), view 20 1.00 and 1.00; the colour/texture
-histogram 0.975 and 0.969. On the system's own candidates, cut from tracks, the embedding is short of the histogram
-(``lib.footfall.train.train_reid``)."""
+3000-3003, 90 s, crops of the true tracks; trained on ``cpu``'s crops for 1000 steps, crops not moved; AVX-512
+EPYC): the whole 64-px crop 0.65 and 0.45 (0.53 and 0.26 after 250 steps), view 40 0.95 and 0.85, view 32 0.99
+and 0.97, view 24 1.00 and 1.00 (three training seeds: 0.991-0.999 and 0.981-1.0), view 20 1.00 and 1.00; the
+colour/texture histogram 0.975 and 0.969. On the system's own candidates, cut from tracks, the embedding is short
+of the histogram (``lib.footfall.train.train_reid``)."""
 ATTRIBUTES: tuple[str, ...] = ("customer", "staff", "courier", "front")
 """``attr_tiny``'s output channels: three role logits, then the front-facing logit."""
 
