@@ -563,6 +563,26 @@ def test_calibration_batches_are_spread_over_all_the_training_material() -> None
     assert spread_batches(items[:0], batch=4, batches=3) == []
 
 
+def test_int8_networks_calibrate_on_64_frames_and_512_crops_with_full_bias_correction() -> None:
+    """The INT8 recipe the README measured (``lib.footfall.system.BACKEND_OPTIONS``), in the notebook and the CLI."""
+    from lib.footfall.detect import padded_size
+    from lib.footfall.system import calibration_inputs, deploy
+    from lib.quant import available_backends
+
+    if available_backends()["ov-int8"]:
+        pytest.skip(available_backends()["ov-int8"])
+    torch.manual_seed(0)
+    system = TrainedSystem(*(create_model(n).eval() for n in ("centernet_tiny", "reid_tiny", "attr_tiny")),
+                           config=SystemConfig(), provenance={})
+    rng = np.random.default_rng(0)
+    frames = rng.integers(0, 255, (100, *padded_size(480, 640, 0.5), 3), dtype=np.uint8)
+    crops = rng.integers(0, 255, (600, 64, 64, 3), dtype=np.uint8)
+    assert [len(x) for x in calibration_inputs(frames, crops)] == [64, 512]
+    nets = deploy(system, "ov-int8", frames, crops, threads=1)
+    for net, images in ((nets.detector, 64), (nets.reid, 512), (nets.attributes, 512)):
+        assert f"{images} calibration images" in net.notes and "full bias correction" in net.notes, net.notes
+
+
 def test_counting_grid_scores_every_setting_and_the_true_boxes_count_perfectly() -> None:
     from lib.footfall.study import counting_grid
     from lib.footfall.tracking import detections_from_tracks
