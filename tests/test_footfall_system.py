@@ -321,27 +321,49 @@ def test_merged_sequences_keep_their_own_identities_and_add_detector_frames_when
     assert len(np.unique(both.identity)) == len(np.unique(base.identity)) + len(np.unique(extra.identity))
 
 
-def test_the_embedding_replaces_the_histogram_only_when_clearly_better_on_the_threshold_sequences() -> None:
+def test_another_descriptor_replaces_the_fused_one_only_when_clearly_better_on_the_threshold_sequences() -> None:
     from lib.footfall.study import ThresholdStudy, choose_descriptor
 
     rng = np.random.default_rng(0)
 
-    def study_with(n: int, repeats: int, colour_hits: float) -> ThresholdStudy:
-        """The embedding ranks every repeat first; the histogram ranks ``colour_hits`` of them first."""
+    def scored(labels: np.ndarray, hits: float) -> tuple[tuple[np.ndarray, np.ndarray], float, float]:
+        """Scores that rank ``hits`` of the repeats first, with a stranger above each repeat they miss."""
+        repeats = int(labels.sum())
+        found = labels & (np.cumsum(labels) <= round(hits * repeats))
+        scores = np.where(found, 0.9, 0.5) + rng.uniform(0, 0.01, len(labels))
+        scores[np.flatnonzero(~labels)[:repeats - found.sum()]] = 0.95
+        return (scores, labels), *choose_threshold(scores, labels)
+
+    def study_with(n: int, repeats: int, embedding: float, colour: float, fused: float) -> ThresholdStudy:
         labels = np.zeros(n, bool)
         labels[:repeats] = True
-        learned = np.where(labels, 0.9, 0.5) + rng.uniform(0, 0.01, n)
-        found = labels & (np.arange(n) < round(colour_hits * repeats))
-        colour = np.where(found, 0.9, 0.5) + rng.uniform(0, 0.01, n)
-        colour[np.flatnonzero(~labels)[:repeats - found.sum()]] = 0.95  # a stranger above each repeat it misses
-        (t, f1), (tb, f1b) = choose_threshold(learned, labels), choose_threshold(colour, labels)
-        return ThresholdStudy((learned, labels), (colour, labels), t, tb, f1, f1b, ("s",), n)
+        (e, te, fe), (c, tc, fc), (f, tf, ff) = (scored(labels, h) for h in (embedding, colour, fused))
+        return ThresholdStudy(e, c, te, tc, fe, fc, ("s",), n, fused=f, fused_threshold=tf, fused_best_f1=ff)
 
-    assert choose_descriptor(study_with(200, 40, 0.6)) == "embedding"  # 40 repeats, F1 1.0 against 0.6
-    assert choose_descriptor(study_with(100, 13, 12 / 13)) == "colour"  # one decision of 13 apart: noise
-    assert choose_descriptor(study_with(100, 13, 1.0)) == "colour"  # a tie keeps the histogram
+    assert choose_descriptor(study_with(200, 40, 1.0, 0.6, 0.6)) == "embedding"  # 40 repeats, F1 1.0 against 0.6
+    assert choose_descriptor(study_with(200, 40, 0.8, 1.0, 0.6)) == "colour"  # both ahead: the higher F1
+    assert choose_descriptor(study_with(100, 13, 1.0, 0.5, 12 / 13)) == "fused"  # one decision of 13 apart: noise
+    assert choose_descriptor(study_with(100, 13, 1.0, 1.0, 1.0)) == "fused"  # a tie keeps the default
+    assert choose_descriptor(study_with(200, 40, 1.0, 0.6, 0.6), default="colour") == "embedding"
+    assert choose_descriptor(study_with(100, 13, 1.0, 12 / 13, 0.5), default="colour") == "colour"
     empty = (np.zeros(0), np.zeros(0, bool))
-    assert choose_descriptor(ThresholdStudy(empty, empty, 1.0, 1.0, float("nan"), float("nan"), ("s",), 0)) == "colour"
+    assert choose_descriptor(ThresholdStudy(empty, empty, 1.0, 1.0, float("nan"), float("nan"), ("s",), 0)) == "fused"
+    with pytest.raises(ValueError, match="unknown descriptor"):
+        choose_descriptor(study_with(100, 13, 1.0, 1.0, 1.0), default="faces")
+
+
+def test_the_fused_descriptor_weighs_the_two_similarities() -> None:
+    from lib.footfall.dedup import fused_feature
+
+    def unit(v: list[float]) -> np.ndarray:
+        return np.asarray(v, np.float64) / np.linalg.norm(v)
+
+    e1, e2, c1, c2 = unit([1, 0]), unit([1, 1]), unit([1, 2, 0]), unit([0, 1, 3])
+    a, b = fused_feature(e1, c1, 0.3), fused_feature(e2, c2, 0.3)
+    assert np.isclose(np.linalg.norm(a), 1.0) and np.isclose(a @ b, 0.3 * (e1 @ e2) + 0.7 * (c1 @ c2))
+    assert np.isclose(fused_feature(e1, c1, 1.0) @ fused_feature(e2, c2, 1.0), e1 @ e2)
+    with pytest.raises(ValueError, match="share"):
+        fused_feature(e1, c1, 1.5)
 
 
 def test_events_carry_the_configured_descriptors_visitor_ids() -> None:
@@ -355,14 +377,15 @@ def test_events_carry_the_configured_descriptors_visitor_ids() -> None:
     nets, door = Networks("none", never, never, never), Door((100.0, 200.0), (300.0, 200.0), inside=store)
     with pytest.raises(ValueError, match="descriptor"):
         FootfallPipeline(nets, door, ppm=70.0, fps=10.0, config=SystemConfig(descriptor="faces"))
-    for descriptor, expected in (("embedding", 7), ("colour", 9)):
+    given = {"embedding": 7, "colour": 9, "fused": 8}
+    for descriptor, expected in given.items():
         pipeline = FootfallPipeline(nets, door, ppm=70.0, fps=10.0, config=SystemConfig(descriptor=descriptor))
         pipeline.counter.events.append(CrossingEvent(12, 1, "in"))
-        pipeline.decisions.append(Decision(1, 10, accepted=True, staff=False, visitor=7, baseline_visitor=9))
+        pipeline.decisions.append(Decision(1, 10, accepted=True, staff=False, visitors=dict(given)))
         out = pipeline.finish()
         assert [e.visitor_id for e in out.events] == [expected]
-        assert {name: [e.visitor_id for e in ev] for name, ev in out.by_descriptor.items()} == {"embedding": [7],
-                                                                                               "colour": [9]}
+        assert {name: [e.visitor_id for e in ev] for name, ev in out.by_descriptor.items()} == {
+            name: [v] for name, v in given.items()}
 
 
 def test_an_entry_takes_the_candidate_of_its_lineage_once() -> None:
@@ -379,8 +402,8 @@ def test_an_entry_takes_the_candidate_of_its_lineage_once() -> None:
                                 inside=store), ppm=70.0, fps=10.0, config=SystemConfig(descriptor="colour"))
     pipeline.counter.relinks += [(44, 35), (35, 44), (11, 10)]
     pipeline.counter.events += [CrossingEvent(364, 35, "in"), CrossingEvent(101, 11, "in"), CrossingEvent(100, 10, "in")]
-    pipeline.decisions += [Decision(44, 363, accepted=True, staff=False, baseline_visitor=7),
-                           Decision(10, 99, accepted=True, staff=False, baseline_visitor=5)]
+    pipeline.decisions += [Decision(44, 363, accepted=True, staff=False, visitors={"colour": 7}),
+                           Decision(10, 99, accepted=True, staff=False, visitors={"colour": 5})]
     visitors = {e.track_id: e.visitor_id for e in pipeline.finish().events}
     assert visitors[35] == 7 and visitors[10] == 5
     assert visitors[11] > FRESH_VISITORS  # no candidate of its own and its lineage's is taken: a new visitor
@@ -519,7 +542,7 @@ def test_thresholds_come_from_the_candidates_the_chosen_staff_threshold_leaves_t
     # person 1 enters twice (a, then near a); a staff-looking track (share 0.9) looks like b, and so does
     # person 3 afterwards: left in, the staff candidate would make person 3 a high-scoring false repeat
     part = study._SequenceCandidates(
-        "seq", features={"embedding": [a, b, near_a, b], "colour": [a, b, near_a, b]}, frames=[0, 50, 100, 150],
+        "seq", features={name: [a, b, near_a, b] for name in ("embedding", "colour", "fused")}, frames=[0, 50, 100, 150],
         ids=[1, 2, 1, 3], shares=[0.1, 0.9, float("nan"), 0.2],
         staff_scores=[0.9, 0.1, 0.8, 0.2], staff_labels=[True, False, True, False])
     monkeypatch.setattr(study, "_threshold_sequence", lambda *job: part)
@@ -528,6 +551,7 @@ def test_thresholds_come_from_the_candidates_the_chosen_staff_threshold_leaves_t
     assert 0.2 < ts.staff_threshold < 0.8 and ts.staff_best_f1 == 1.0
     assert ts.candidates == 3 and int(ts.baseline[1].sum()) == 1  # the staff-looking candidate is out
     assert ts.baseline_best_f1 == 1.0 and 0.0 < ts.baseline_threshold <= 0.96
+    assert ts.fused_best_f1 == 1.0 and int(ts.fused[1].sum()) == 1 and ts.fused_threshold == ts.baseline_threshold
 
 
 def test_presence_run_splits_a_person_where_a_tracker_would_lose_them():

@@ -11,9 +11,10 @@ own and continues its entry candidate. Staff events carry
 far is kept out of the gallery. Visitor ids go to entry events from the candidate of the same track nearest in
 time, else from an unclaimed one of a track it continues through relinks (one entry per candidate); a rejected
 candidate (back shown, or no front) leaves its entry without a visitor id, and an entry without any candidate
-gets a new one. The colour/texture descriptor runs beside the embedding on the same candidates,
-with its own gallery and threshold; ``SystemConfig.descriptor`` says whose visitor ids the events carry (the
-notebook keeps the histogram unless the embedding's F1 on the threshold sequences is clearly better,
+gets a new one. Three descriptors run side by side on the same candidates, each with its own gallery and
+threshold: the learned embedding, the colour/texture histogram, and the two fused
+(:func:`lib.footfall.dedup.fused_feature`); ``SystemConfig.descriptor`` says whose visitor ids the events carry
+(the notebook keeps the fused one unless another's F1 on the threshold sequences is clearly better,
 :func:`lib.footfall.study.choose_descriptor`).
 """
 
@@ -27,7 +28,7 @@ import torch
 
 from lib.footfall.counter import CounterConfig, DoorCounter
 from lib.footfall.crops import colour_texture_batch, crop_at
-from lib.footfall.dedup import CandidateCollector, DedupConfig, Gallery, candidate_feature, orientation_ok
+from lib.footfall.dedup import CandidateCollector, DedupConfig, Gallery, candidate_feature, fused_feature, orientation_ok
 from lib.footfall.detect import DecodeConfig, Detector, normalise
 from lib.footfall.geometry import Door
 from lib.footfall.tracking import OnlineTracker, TrackerConfig, tracks_from_rows
@@ -68,8 +69,10 @@ class SystemConfig:
     for all three detectors (README, *Footfall system*)."""
     threshold: float = 0.8
     baseline_threshold: float = 0.8
-    descriptor: str = "embedding"
-    """Whose visitor ids the events carry: ``embedding`` (learned) or ``colour`` (colour/texture)."""
+    fused_threshold: float = 0.8
+    """Similarity thresholds of the embedding, the colour/texture histogram and the two fused."""
+    descriptor: str = "fused"
+    """Whose visitor ids the events carry: ``embedding`` (learned), ``colour`` (colour/texture) or ``fused``."""
     staff_threshold: float = 0.5
     """A crossing is staff's when the mean staff probability of its track's crops near it is at least this."""
     staff_window_s: float = 2.0
@@ -96,7 +99,13 @@ class SystemConfig:
     door_area_m: float = 1.5
 
 
-DESCRIPTORS: tuple[str, ...] = ("embedding", "colour")
+DESCRIPTORS: tuple[str, ...] = ("embedding", "colour", "fused")
+
+
+def descriptor_thresholds(config: SystemConfig) -> dict[str, float]:
+    """Each descriptor's similarity threshold."""
+    return {"embedding": config.threshold, "colour": config.baseline_threshold, "fused": config.fused_threshold}
+
 
 FRESH_VISITORS = 50_000
 """Entries without a candidate get visitor ids above this one: far above any gallery's (which count from 1),
@@ -106,16 +115,15 @@ a sequence, or of two pooled sequences, share an id."""
 
 @dataclass
 class Decision:
-    """What happened to one entry candidate; an accepted one keeps its feature per descriptor (unit vectors) and
-    its track's mean staff probability at the time (NaN without crops), for choosing thresholds on them."""
+    """What happened to one entry candidate; an accepted one keeps its feature per descriptor (unit vectors), the
+    visitor each descriptor's gallery gave it, and its track's mean staff probability at the time (NaN without
+    crops), for choosing thresholds on them."""
 
     track_id: int
     entry_frame: int
     accepted: bool
     staff: bool
-    visitor: int | None = None
-    similarity: float = float("nan")
-    baseline_visitor: int | None = None
+    visitors: dict[str, int | None] = field(default_factory=dict)
     staff_share: float = float("nan")
     features: dict[str, np.ndarray] = field(default_factory=dict)
 
@@ -189,7 +197,8 @@ class FootfallPipeline:
         dedup = DedupConfig(door_area_px=config.door_area_m * ppm, span_margin_px=0.4 * ppm,
                             ttl_frames=int(config.ttl_seconds * fps), threshold=config.threshold)
         self.collector = CandidateCollector(door, dedup)
-        self.gallery, self.baseline = Gallery(dedup.ttl_frames), Gallery(dedup.ttl_frames)
+        self.galleries = {name: Gallery(dedup.ttl_frames) for name in DESCRIPTORS}
+        self.thresholds = descriptor_thresholds(config)
         self.role_crops: dict[int, RoleCrops] = {}
         self.staff_window = round(config.staff_window_s * fps)
         self.decisions: list[Decision] = []
@@ -242,12 +251,11 @@ class FootfallPipeline:
         decision = Decision(track_id, entry_frame, orientation_ok(front), share >= self.config.staff_threshold,
                             staff_share=share)
         if decision.accepted:
-            decision.features = {"embedding": candidate_feature(learned), "colour": candidate_feature(handmade)}
+            embedding, colour = candidate_feature(learned), candidate_feature(handmade)
+            decision.features = {"embedding": embedding, "colour": colour, "fused": fused_feature(embedding, colour)}
         if decision.accepted and not decision.staff:
-            decision.visitor, _, decision.similarity = self.gallery.match(decision.features["embedding"], entry_frame,
-                                                                          self.config.threshold)
-            decision.baseline_visitor, _, _ = self.baseline.match(decision.features["colour"], entry_frame,
-                                                                  self.config.baseline_threshold)
+            decision.visitors = {name: gallery.match(decision.features[name], entry_frame, self.thresholds[name])[0]
+                                 for name, gallery in self.galleries.items()}
         self.decisions.append(decision)
 
     def _lineage(self, track_id: int) -> list[int]:
@@ -293,18 +301,17 @@ class FootfallPipeline:
         staff = [self._is_staff(e.track_id, e.frame) for e in ordered]
         entries = {k: e for k, e in enumerate(ordered) if e.direction == "in" and not staff[k]}
         decided = self._entry_decisions(entries, window)
-        events, baseline, fresh = [], [], FRESH_VISITORS
+        by_descriptor: dict[str, list[CrossingEvent]] = {name: [] for name in DESCRIPTORS}
+        fresh = FRESH_VISITORS
         for k, e in enumerate(ordered):
-            visitor = base = None
+            visitors: dict[str, int | None] = {}
             if k in entries:
                 d = decided.get(k)
-                if d is not None:
-                    visitor, base = d.visitor, d.baseline_visitor
-                else:
-                    visitor = base = fresh = fresh + 1
-            events.append(replace(e, staff=staff[k], visitor_id=visitor))
-            baseline.append(replace(e, staff=staff[k], visitor_id=base))
-        by_descriptor = {"embedding": events, "colour": baseline}
+                if d is None:
+                    fresh += 1
+                visitors = {name: fresh if d is None else d.visitors.get(name) for name in DESCRIPTORS}
+            for name, labelled in by_descriptor.items():
+                labelled.append(replace(e, staff=staff[k], visitor_id=visitors.get(name)))
         return Output(by_descriptor[self.config.descriptor], tracks_from_rows(*self.rows), self.decisions, by_descriptor)
 
 

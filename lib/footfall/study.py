@@ -101,9 +101,18 @@ class ThresholdStudy:
     staff: tuple[np.ndarray, np.ndarray] = (np.zeros(0), np.zeros(0, bool))
     staff_threshold: float = 0.5
     staff_best_f1: float = float("nan")
+    fused: tuple[np.ndarray, np.ndarray] = (np.zeros(0), np.zeros(0, bool))
+    fused_threshold: float = 0.8
+    fused_best_f1: float = float("nan")
+
+    def by_descriptor(self) -> dict[str, tuple[tuple[np.ndarray, np.ndarray], float, float]]:
+        """``(scores, labels), threshold, best F1`` of each descriptor (:data:`DESCRIPTORS`)."""
+        return {"embedding": (self.learned, self.threshold, self.best_f1),
+                "colour": (self.baseline, self.baseline_threshold, self.baseline_best_f1),
+                "fused": (self.fused, self.fused_threshold, self.fused_best_f1)}
 
     def curves(self) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
-        return {"embedding": pr_curve(*self.learned), "colour/texture": pr_curve(*self.baseline)}
+        return {name: pr_curve(*scored) for name, (scored, _, _) in self.by_descriptor().items()}
 
 
 def presence_run(frames: np.ndarray, frame: int, gap: int) -> tuple[int, int]:
@@ -231,39 +240,47 @@ def threshold_study(system: TrainedSystem, cfg) -> ThresholdStudy:
     def features(name: str) -> np.ndarray:
         f = [x for p in parts for x in p.features[name]]
         return np.stack(f)[kept] if f else np.zeros((0, 1))
-    a, b = (repeat_scores(features(name), frames, ids, ttl) for name in DESCRIPTORS)
-    (t, f1), (tb, f1b) = choose_threshold(*a), choose_threshold(*b)
-    return ThresholdStudy(a, b, t, tb, f1, f1b, tuple(p.name for p in parts), len(frames), staff_study, ts, f1s)
+    a, b, c = (repeat_scores(features(name), frames, ids, ttl) for name in DESCRIPTORS)
+    (t, f1), (tb, f1b), (tc, f1c) = choose_threshold(*a), choose_threshold(*b), choose_threshold(*c)
+    return ThresholdStudy(a, b, t, tb, f1, f1b, tuple(p.name for p in parts), len(frames), staff_study, ts, f1s,
+                          c, tc, f1c)
 
 
-def choose_descriptor(study: ThresholdStudy, resamples: int = 2000, seed: int = 0) -> str:
+def choose_descriptor(study: ThresholdStudy, resamples: int = 2000, seed: int = 0, default: str = "fused") -> str:
     """The descriptor the system de-duplicates with, chosen on the threshold sequences (never on the scored
-    ones): the colour/texture histogram, unless the learned embedding's best F1 there is higher by more than the
-    noise, i.e. the 2.5 % quantile of the difference over a bootstrap of the candidates (both thresholds chosen
-    again in each resample) is above zero.
+    ones): ``default``, unless another's best F1 there is higher by more than the noise, i.e. the 2.5 % quantile
+    of the difference over a bootstrap of the candidates (both thresholds chosen again in each resample) is above
+    zero; of several such, the one of the highest F1.
 
-    The histogram is the default because on held-out sequences it is the better descriptor: repeat-visitor AP
-    over the candidates cut from the ``cpu`` detector's tracks (busy and occluded 3000-3003) 0.93 and 0.82
-    against the embedding's 0.86-0.90 and 0.66-0.71 (three training seeds; ``lib.footfall.train.train_reid``).
-    With 13-14 true repeats among the threshold sequences' candidates, one or two decisions can put the
-    embedding's best F1 ahead there, as in a training run of 2026-12-07 (0.818 against 0.759).
+    The fused descriptor is the default because on held-out sequences it is the best of the three
+    (``lib.footfall.dedup.FUSED_EMBEDDING_WEIGHT``: repeat-visitor AP over the candidates the system takes there,
+    three training runs). With 13-14 true repeats among the threshold sequences' candidates, one or two decisions
+    can put another descriptor's best F1 ahead there, as the embedding was in a training run of 2026-12-07 (0.818
+    against the histogram's 0.759), which then scored de-duplication F1 0.33-0.57 where the histogram scored
+    0.91-1.0 on the evaluation sequences.
 
     Before the embedding looked at the crop's centre (held-out busy 3000-3001, 120 s, true tracks; AVX2 EPYC): the
     embedding as ``cpu`` trained it then (the whole crop, 250 steps on the crops of 16 ten-second sequences, 71
     identities) reached best F1 0.51, the colour/texture histogram 0.93; 203 identities gave the embedding 0.46.
     """
-    scores_learned, labels = study.learned
-    scores_colour, _ = study.baseline
-    learned, colour = (np.nan_to_num(f, nan=-1.0) for f in (study.best_f1, study.baseline_best_f1))
-    if not labels.any() or learned <= colour:
-        return "colour"
+    scored = study.by_descriptor()
+    if default not in scored:
+        raise ValueError(f"unknown descriptor {default!r}; choose one of {', '.join(scored)}")
+    (base_scores, labels), _, base_f1 = scored[default]
+    base_f1 = np.nan_to_num(base_f1, nan=-1.0)
+    ahead = sorted(((float(np.nan_to_num(f1, nan=-1.0)), name) for name, (_, _, f1) in scored.items()
+                    if name != default and np.nan_to_num(f1, nan=-1.0) > base_f1), reverse=True)
+    if not labels.any() or not ahead:
+        return default
     rng = np.random.default_rng(seed)
-    differences = np.empty(resamples)
-    for r in range(resamples):
-        i = rng.integers(0, len(labels), len(labels))
-        f1s = (choose_threshold(scores[i], labels[i])[1] for scores in (scores_learned, scores_colour))
-        differences[r] = np.subtract(*(np.nan_to_num(f, nan=0.0) for f in f1s))
-    return "embedding" if np.quantile(differences, 0.025) > 0 else "colour"
+    draws = [rng.integers(0, len(labels), len(labels)) for _ in range(resamples)]
+    for _, name in ahead:
+        scores = scored[name][0][0]
+        differences = np.array([np.subtract(*(np.nan_to_num(choose_threshold(x[i], labels[i])[1], nan=0.0)
+                                              for x in (scores, base_scores))) for i in draws])
+        if np.quantile(differences, 0.025) > 0:
+            return name
+    return default
 
 
 COUNTING_GRID: dict[str, tuple] = {
