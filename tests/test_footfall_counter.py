@@ -136,3 +136,34 @@ def test_relink_leaves_far_late_and_still_seen_tracks_alone():
     beside = concat(walk(1, APPROACH + [90.0] * 8), walk(2, inside, x=160.0, first_frame=7))  # 1 is still there
     for tracks in (far, late, beside):
         assert count_crossings(tracks, DOOR, RELINK) == []
+
+
+BESIDE = CounterConfig(band_px=10.0, confirm_frames=3, span_margin_px=5.0, beside_px=12.0)
+THROUGH = list(range(40, 170, 10))  # frames 1-13, past the line at frame 8 (y=110)
+
+
+def path(track_id: int, xs: list[float], ys: list[float], first_frame: int = 1) -> Tracks:
+    frames = np.arange(first_frame, first_frame + len(ys))
+    return Tracks.from_points(frames, np.full(len(ys), track_id), np.stack([xs, ys], 1))
+
+
+def test_a_track_born_beside_an_older_one_is_not_counted_until_it_gets_clear():
+    # a second peak on a bag 8 px beside its carrier, tracked from frame 3 on, crosses with them
+    bag = concat(walk(1, THROUGH), walk(2, THROUGH[2:], x=158.0, first_frame=3))
+    assert sorted(e.track_id for e in count_crossings(bag, DOOR, CONFIG)) == [1, 2]
+    assert summary(count_crossings(bag, DOOR, BESIDE)) == [(8, 1, "in")]
+    # born beside track 1 outside, it moves 30 px away (clear of it), then goes in: counted from then on
+    away = [158.0, 170.0, 180.0, 188.0] + [188.0] * 11
+    parted = concat(walk(1, [40.0] * 16), path(2, away, [40.0] * 4 + list(range(50, 160, 10)), first_frame=2))
+    assert summary(count_crossings(parted, DOOR, BESIDE)) == [(12, 2, "in")]  # y=110 at frame 12
+    with pytest.raises(ValueError, match="beside"):
+        CounterConfig(beside_px=-1.0)
+
+
+def test_people_who_arrive_together_or_walk_up_beside_someone_are_counted():
+    together = concat(walk(1, THROUGH, x=150.0), walk(2, THROUGH, x=158.0))  # first seen in the same frame
+    assert sorted(e.track_id for e in count_crossings(together, DOOR, BESIDE)) == [1, 2]
+    # track 2 is first seen a frame later, 60 px away, and walks up beside track 1 before they go in side by side
+    xs = [210.0, 190.0, 170.0] + [158.0] * (len(THROUGH) - 4)
+    walked_up = concat(walk(1, THROUGH), path(2, xs, THROUGH[1:], first_frame=2))
+    assert sorted(e.track_id for e in count_crossings(walked_up, DOOR, BESIDE)) == [1, 2]

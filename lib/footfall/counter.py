@@ -17,6 +17,13 @@ was last seen, at most ``relink_frames`` frames ago, and which that track is not
 track's state (the nearest such track), so the person's crossing is counted once, under the new id. Nobody
 walks 1.3 m in a tenth of a second, so the reach also grows with the time since the lost track was seen:
 ``relink_near_px`` plus ``relink_speed_px`` per frame, up to ``relink_px``.
+
+*Tracks born beside someone* (``beside_px > 0``): a detector can fire twice on one person, on the body and on
+what they carry (a shoulder bag hangs beside the body), and the second peak becomes a track that walks through
+the door with its carrier and counts the crossing twice. A track first seen within ``beside_px`` of a track
+that was seen before it is not counted until it first gets clear of every older track; from then on it counts
+as any other. A person who walks up beside someone is counted (their track was born apart); two people who
+come into view together are counted (neither is older); a bag never gets clear of its carrier.
 """
 
 from __future__ import annotations
@@ -50,7 +57,9 @@ class CounterConfig:
     ``relink_frames`` and ``relink_px``: how long ago and how near a lost track may have been last seen for
     a new track to continue it (module docstring; 0 frames: never); ``relink_near_px`` and ``relink_speed_px``:
     the reach one frame after it was last seen is ``relink_near_px + relink_speed_px``, and grows by
-    ``relink_speed_px`` each frame (the default: ``relink_px`` at once).
+    ``relink_speed_px`` each frame (the default: ``relink_px`` at once);
+    ``beside_px``: a track first seen this near an older one is held back until it gets clear (module
+    docstring; 0: never).
     """
 
     band_px: float = 24.0
@@ -60,11 +69,13 @@ class CounterConfig:
     relink_px: float = 0.0
     relink_near_px: float = 0.0
     relink_speed_px: float = float("inf")
+    beside_px: float = 0.0
 
     def __post_init__(self) -> None:
         if (self.band_px < 0 or self.confirm_frames < 1 or self.span_margin_px < 0 or self.relink_frames < 0
-                or self.relink_px < 0 or self.relink_near_px < 0 or not self.relink_speed_px >= 0):
-            raise ValueError(f"invalid counter configuration {self}: band, margin and relink settings >= 0, "
+                or self.relink_px < 0 or self.relink_near_px < 0 or not self.relink_speed_px >= 0
+                or not self.beside_px >= 0):
+            raise ValueError(f"invalid counter configuration {self}: band, margin, relink and beside settings >= 0, "
                              "confirm_frames >= 1")
 
 
@@ -104,10 +115,18 @@ class DoorCounter:
     """``(new track id, lost track id)`` per relink, in the order they were made: the new track took over the lost
     one's state. A list, not a map: the tracker can find a lost track again, and that id can then take over a
     track in turn, so one id can be the new track of several relinks."""
+    first_seen: dict[int, int] = field(default_factory=dict)
+    """Frame each track id was first observed (``beside_px``)."""
+    cleared: set[int] = field(default_factory=set)
+    """Tracks that were born apart from every older track, or have since got clear of them: these are counted."""
 
     def update(self, frame: int, track_ids: np.ndarray, points: np.ndarray) -> list[CrossingEvent]:
         """Observe ``points`` (``(N, 2)``, pixels) of ``track_ids`` at ``frame``; return new events."""
         points = np.asarray(points, np.float64).reshape(-1, 2)
+        track_ids = np.asarray(track_ids, np.int64).reshape(-1)
+        if self.config.beside_px > 0:
+            counted = self._clear_of_older(frame, track_ids, points)
+            track_ids, points = track_ids[counted], points[counted]
         if self.config.relink_frames > 0:
             self._relink(frame, [int(t) for t in np.asarray(track_ids).tolist()], points)
         zones, distance = classify(self.door, points, self.config)
@@ -118,6 +137,17 @@ class DoorCounter:
                 new.append(event)
         self.events.extend(new)
         return new
+
+    def _clear_of_older(self, frame: int, track_ids: np.ndarray, points: np.ndarray) -> np.ndarray:
+        """Which observations count: those of tracks that are, or once were, clear of every older track in view."""
+        for t in track_ids.tolist():
+            self.first_seen.setdefault(t, frame)
+        born = np.array([self.first_seen[t] for t in track_ids.tolist()], np.int64)
+        gap = np.hypot(points[:, None, 0] - points[None, :, 0], points[:, None, 1] - points[None, :, 1])
+        beside_older = ((gap < self.config.beside_px) & (born[None, :] < born[:, None])).any(1)
+        counted = np.array([t in self.cleared for t in track_ids.tolist()], bool) | ~beside_older
+        self.cleared.update(track_ids[counted].tolist())
+        return counted
 
     def _relink(self, frame: int, track_ids: list[int], points: np.ndarray) -> None:
         """Hand each new track the state of the nearest lost one within reach (module docstring)."""
