@@ -152,7 +152,7 @@ def test_a_track_born_beside_an_older_one_is_not_counted_until_it_gets_clear():
     bag = concat(walk(1, THROUGH), walk(2, THROUGH[2:], x=158.0, first_frame=3))
     assert sorted(e.track_id for e in count_crossings(bag, DOOR, CONFIG)) == [1, 2]
     assert summary(count_crossings(bag, DOOR, BESIDE)) == [(8, 1, "in")]
-    # born beside track 1 outside, it moves 30 px away (clear of it), then goes in: counted from then on
+    # born beside track 1 outside, it moves 38 px away (clear of it), then goes in: counted from then on
     away = [158.0, 170.0, 180.0, 188.0] + [188.0] * 11
     parted = concat(walk(1, [40.0] * 16), path(2, away, [40.0] * 4 + list(range(50, 160, 10)), first_frame=2))
     assert summary(count_crossings(parted, DOOR, BESIDE)) == [(12, 2, "in")]  # y=110 at frame 12
