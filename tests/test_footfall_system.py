@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -20,7 +21,7 @@ from lib.footfall.dedup import (
 )
 from lib.footfall.detect import DecodeConfig, decode, encode_targets, normalise, output_stride
 from lib.footfall.geometry import Door
-from lib.footfall.pipeline import SystemConfig, staff_share
+from lib.footfall.pipeline import SystemConfig, descriptor_thresholds, staff_share
 from lib.footfall.sim import simulate, write_sequence
 from lib.footfall.system import TrainedSystem, load_system
 from lib.footfall.tracks import read_events
@@ -552,6 +553,8 @@ def test_thresholds_come_from_the_candidates_the_chosen_staff_threshold_leaves_t
     assert ts.candidates == 3 and int(ts.baseline[1].sum()) == 1  # the staff-looking candidate is out
     assert ts.baseline_best_f1 == 1.0 and 0.0 < ts.baseline_threshold <= 0.96
     assert ts.fused_best_f1 == 1.0 and int(ts.fused[1].sum()) == 1 and ts.fused_threshold == ts.baseline_threshold
+    chosen = descriptor_thresholds(replace(SystemConfig(), **ts.config_thresholds()))
+    assert chosen == {name: t for name, (_, t, _) in ts.by_descriptor().items()}
 
 
 def test_presence_run_splits_a_person_where_a_tracker_would_lose_them():

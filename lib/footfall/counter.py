@@ -128,10 +128,10 @@ class DoorCounter:
             counted = self._clear_of_older(frame, track_ids, points)
             track_ids, points = track_ids[counted], points[counted]
         if self.config.relink_frames > 0:
-            self._relink(frame, [int(t) for t in np.asarray(track_ids).tolist()], points)
+            self._relink(frame, track_ids.tolist(), points)
         zones, distance = classify(self.door, points, self.config)
         new = []
-        for track_id, zone, d in zip(np.asarray(track_ids).tolist(), zones.tolist(), distance.tolist(), strict=True):
+        for track_id, zone, d in zip(track_ids.tolist(), zones.tolist(), distance.tolist(), strict=True):
             event = self._observe(frame, int(track_id), Zone(zone), d > 0)
             if event is not None:
                 new.append(event)

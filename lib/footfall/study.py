@@ -28,6 +28,7 @@ from lib.footfall.evaluate import evaluate_sequence
 from lib.footfall.metrics import BLOCK_METRICS, block_statistics, event_blocks, event_scores, track_on_person
 from lib.footfall.pipeline import (
     DESCRIPTORS,
+    THRESHOLD_FIELDS,
     Decision,
     FootfallPipeline,
     Networks,
@@ -110,6 +111,10 @@ class ThresholdStudy:
         return {"embedding": (self.learned, self.threshold, self.best_f1),
                 "colour": (self.baseline, self.baseline_threshold, self.baseline_best_f1),
                 "fused": (self.fused, self.fused_threshold, self.fused_best_f1)}
+
+    def config_thresholds(self) -> dict[str, float]:
+        """The chosen similarity thresholds as :class:`SystemConfig` fields (``replace(config, **...)``)."""
+        return {THRESHOLD_FIELDS[name]: t for name, (_, t, _) in self.by_descriptor().items()}
 
     def curves(self) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
         return {name: pr_curve(*scored) for name, (scored, _, _) in self.by_descriptor().items()}
@@ -274,11 +279,13 @@ def choose_descriptor(study: ThresholdStudy, resamples: int = 2000, seed: int = 
         return default
     rng = np.random.default_rng(seed)
     draws = [rng.integers(0, len(labels), len(labels)) for _ in range(resamples)]
+
+    def resampled_f1(scores: np.ndarray) -> np.ndarray:
+        return np.array([np.nan_to_num(choose_threshold(scores[i], labels[i])[1], nan=0.0) for i in draws])
+
+    base = resampled_f1(base_scores)  # once, for every descriptor it is compared with
     for _, name in ahead:
-        scores = scored[name][0][0]
-        differences = np.array([np.subtract(*(np.nan_to_num(choose_threshold(x[i], labels[i])[1], nan=0.0)
-                                              for x in (scores, base_scores))) for i in draws])
-        if np.quantile(differences, 0.025) > 0:
+        if np.quantile(resampled_f1(scored[name][0][0]) - base, 0.025) > 0:
             return name
     return default
 
