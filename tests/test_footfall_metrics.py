@@ -19,6 +19,7 @@ from lib.footfall.metrics import (
     iou_matrix,
     match_events,
     mot_scores,
+    recall_by_distance,
     staff_scores,
     track_on_person,
 )
@@ -180,3 +181,16 @@ def test_block_statistics_add_up_to_the_whole_sequence_scores():
     assert BLOCK_METRICS["staff_f1"](summed)[0] == pytest.approx(0.5)
     with pytest.raises(ValueError, match="not among the blocks"):
         block_statistics(pred, true, 10, 100, np.array([0, 1]), staff)
+
+
+def test_recall_by_distance_counts_found_visible_boxes_per_band():
+    # frame 1: two 20x20 people at x centres 10 and 100; frame 2: the first again, and a third barely visible
+    gt = Tracks.from_arrays([1, 1, 2, 2], [1, 2, 1, 3], [[0, 0, 20, 20], [90, 0, 20, 20], [0, 0, 20, 20],
+                                                        [200, 0, 20, 20]], visibility=np.array([1, 1, 1, 0.2]))
+    # a detection 9 px from person 1 in frame 1 (within half the side), one 11 px off in frame 2, none on 2
+    det = Tracks.from_arrays([1, 2, 2], [-1, -1, -1], [[9, 0, 20, 20], [11, 0, 20, 20], [300, 0, 20, 20]])
+    rows = recall_by_distance(gt, det, distance=[-0.5, 0.5, -0.5, -0.5], edges=[-1, 0, 1, 2])
+    assert [r["boxes"] for r in rows] == [2, 1, 0]  # the 0.2-visible box is not counted
+    assert rows[0]["recall"] == 0.5 and rows[1]["recall"] == 0.0 and math.isnan(rows[2]["recall"])
+    with pytest.raises(ValueError, match="3 distances for 4 true boxes"):
+        recall_by_distance(gt, det, distance=[0, 0, 0], edges=[-1, 1])

@@ -4,6 +4,7 @@
   differences. With no true crossings the error is 0 when none is predicted and ``inf`` otherwise.
 * Events: direction-aware one-to-one matching within ``±tolerance`` frames; precision, recall, F1. With the
   predicted tracks, the staff flags and visitor ids are scored on pairs matched by person where possible.
+* Detection: recall of the true boxes per band of distance from the door line.
 * Tracking: MOTA and IDF1 (``motmetrics``); HOTA when ``trackeval`` is installed.
 * De-duplication: pairwise precision/recall/F1 over entry events (same visitor predicted vs same
   person in truth) and the unique-visitor count error; staff filtering as a binary task.
@@ -144,6 +145,38 @@ def event_scores(pred: Sequence[CrossingEvent], true: Sequence[CrossingEvent], t
     """Precision, recall and F1 of predicted crossing events against the true ones."""
     tp = len(match_events(pred, true, tolerance))
     return PRF.from_counts(tp, len(pred) - tp, len(true) - tp)
+
+
+def found_boxes(gt: Tracks, detections: Tracks) -> np.ndarray:
+    """Per true box, whether a detection of the same frame has its centre within half the box's smaller side of
+    the box's centre (the criterion of :func:`track_on_person`). ``detections``: boxes with any ids and scores."""
+    found = np.zeros(len(gt.frame), bool)
+    det_rows = dict(detections.by_frame())
+    gc, dc = gt.centers(), detections.centers()
+    for frame, rows in gt.by_frame():
+        d = det_rows.get(frame)
+        if d is None or not len(d):
+            continue
+        gap = np.hypot(gc[rows, None, 0] - dc[None, d, 0], gc[rows, None, 1] - dc[None, d, 1])
+        found[rows] = (gap <= gt.xywh[rows, 2:].min(1)[:, None] / 2).any(1)
+    return found
+
+
+def recall_by_distance(gt: Tracks, detections: Tracks, distance: np.ndarray, edges: Sequence[float],
+                       min_visibility: float = 0.6) -> list[dict]:
+    """Detection recall per bin ``[edges[k], edges[k+1])`` of ``distance`` (one value per true box: the signed
+    distance of its centre from the door line in metres, say): where in the scene the detector loses people.
+    Only boxes at least ``min_visibility`` visible are counted; a bin without any has recall ``nan``."""
+    distance = np.asarray(distance, np.float64).reshape(-1)
+    if len(distance) != len(gt.frame):
+        raise ValueError(f"recall_by_distance: {len(distance)} distances for {len(gt.frame)} true boxes")
+    found, visible = found_boxes(gt, detections), gt.visibility >= min_visibility
+    rows = []
+    for low, high in zip(edges[:-1], edges[1:], strict=True):
+        sel = visible & (distance >= low) & (distance < high)
+        rows.append({"low": float(low), "high": float(high), "boxes": int(sel.sum()),
+                     "recall": _ratio(float(found[sel].sum()), float(sel.sum()))})
+    return rows
 
 
 @dataclass(frozen=True)
