@@ -123,20 +123,29 @@ def _match_by_person(pred: Sequence[CrossingEvent], true: Sequence[CrossingEvent
     return sorted(pairs)
 
 
+def on_person(centres: np.ndarray, person_xywh: np.ndarray) -> np.ndarray:
+    """Whether each of ``centres`` (``(..., 2)``) lies on the person of the matching ``person_xywh`` (``(..., 4)``,
+    broadcast): within half the box's smaller side of its centre. The one test of "a box on this person" that the
+    event matching and the detection recall share."""
+    person_xywh = np.asarray(person_xywh, np.float64)
+    gap = np.linalg.norm(np.asarray(centres, np.float64) - (person_xywh[..., :2] + person_xywh[..., 2:] / 2), axis=-1)
+    return gap <= person_xywh[..., 2:].min(-1) / 2
+
+
 def track_on_person(pred: Sequence[CrossingEvent], true: Sequence[CrossingEvent], pred_tracks: Tracks,
                     gt: Tracks) -> Callable[[int, int], bool]:
     """``same_person`` for :func:`match_events`: predicted event ``i``'s track, at the frame of that event, has
     its box centre within half a box side of true event ``j``'s person at the same frame."""
     pred_box = {(int(f), int(t)): k for k, (f, t) in enumerate(zip(pred_tracks.frame, pred_tracks.track_id, strict=True))}
     gt_box = {(int(f), int(t)): k for k, (f, t) in enumerate(zip(gt.frame, gt.track_id, strict=True))}
-    pc, gc = pred_tracks.centers(), gt.centers()
+    pc = pred_tracks.centers()
 
     def same(i: int, j: int) -> bool:
         frame = pred[i].frame
         a, b = pred_box.get((frame, pred[i].track_id)), gt_box.get((frame, true[j].track_id))
         if a is None or b is None:
             return False
-        return bool(np.hypot(*(pc[a] - gc[b])) <= gt.xywh[b, 2:].min() / 2)
+        return bool(on_person(pc[a], gt.xywh[b]))
 
     return same
 
@@ -149,16 +158,14 @@ def event_scores(pred: Sequence[CrossingEvent], true: Sequence[CrossingEvent], t
 
 def found_boxes(gt: Tracks, detections: Tracks) -> np.ndarray:
     """Per true box, whether a detection of the same frame has its centre within half the box's smaller side of
-    the box's centre (the criterion of :func:`track_on_person`). ``detections``: boxes with any ids and scores."""
+    the box's centre (:func:`on_person`). ``detections``: boxes with any ids and scores."""
     found = np.zeros(len(gt.frame), bool)
     det_rows = dict(detections.by_frame())
-    gc, dc = gt.centers(), detections.centers()
+    dc = detections.centers()
     for frame, rows in gt.by_frame():
         d = det_rows.get(frame)
-        if d is None or not len(d):
-            continue
-        gap = np.hypot(gc[rows, None, 0] - dc[None, d, 0], gc[rows, None, 1] - dc[None, d, 1])
-        found[rows] = (gap <= gt.xywh[rows, 2:].min(1)[:, None] / 2).any(1)
+        if d is not None and len(d):
+            found[rows] = on_person(dc[None, d], gt.xywh[rows, None]).any(1)
     return found
 
 
